@@ -1,0 +1,115 @@
+//! The errors use cases return; the web layer maps each kind to one HTTP status in one place.
+
+use attest_store::StoreError;
+
+/// What went wrong, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Signed in, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The object does not exist (or belongs to another organisation: the same answer).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Input is invalid; `field` names it.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// The change clashes with existing data; `field` names what clashed.
+    #[error("{message}")]
+    Conflict { field: String, message: String },
+    /// A rule of the domain forbids it; `rule` names the rule.
+    #[error("{message}")]
+    Rule { rule: &'static str, message: String },
+    /// A file was refused as a whole; every problem found is listed with where it is.
+    #[error("{message}")]
+    Rejected {
+        message: String,
+        problems: Vec<attest_domain::framework::Problem>,
+    },
+    /// Too many attempts; try again after the given number of seconds.
+    #[error("too many attempts: try again in {retry_after} seconds")]
+    Throttled { retry_after: u64 },
+    /// The content is larger than allowed.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Anything else: logged in full, shown to people as a generic failure.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// A use case's result.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// An invalid field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// A machine-readable code for the error shape of the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated(_) => "unauthenticated",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Invalid { .. } => "invalid",
+            AppError::Conflict { .. } => "conflict",
+            AppError::Rule { .. } => "rule_violation",
+            AppError::Rejected { .. } => "invalid_file",
+            AppError::Throttled { .. } => "throttled",
+            AppError::TooLarge(_) => "too_large",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The field an error is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } | AppError::Conflict { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unique { field } => AppError::Conflict {
+                message: format!("{} is already in use", field.replace('_', " ")),
+                field,
+            },
+            StoreError::ForeignKey => AppError::Invalid {
+                field: "reference".into(),
+                message: "a referenced record does not exist".into(),
+            },
+            StoreError::NotFound => AppError::NotFound("record"),
+            StoreError::Archive(m) => AppError::invalid("archive", m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<attest_store::DbError> for AppError {
+    fn from(e: attest_store::DbError) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+impl From<attest_blobs::BlobError> for AppError {
+    fn from(e: attest_blobs::BlobError) -> Self {
+        use attest_blobs::BlobError as B;
+        match e {
+            B::TooLarge { .. } => AppError::TooLarge(e.to_string()),
+            B::HashMismatch { .. } => AppError::invalid("sha256", e.to_string()),
+            B::Interrupted(_) => AppError::invalid("file", e.to_string()),
+            B::NotFound => AppError::NotFound("file"),
+            B::Config(_) | B::Store(_) => AppError::Internal(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! `attest`: the compliance program of a service organisation, in one program.
+
+mod commands;
+mod config;
+mod program;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Flags};
+
+/// Attest runs an ISO/IEC 27001 ISMS, the SOC 1/2/3 audit cycle, controls mapped to many
+/// frameworks with their evidence, and a trust portal for customers.
+///
+/// Start with `attest serve` (it creates ./attest-data and a SQLite database), then create
+/// your organisation and its first owner with `attest init --org NAME --email EMAIL`.
+///
+/// Settings come from, in increasing precedence: built-in defaults, a TOML file
+/// (`--config FILE`, or ./attest.toml), ATTEST_* environment variables (nested keys with a
+/// double underscore: ATTEST_BLOBS__BUCKET), then the flags below.
+#[derive(Debug, Parser)]
+#[command(name = "attest", version, about, long_about, propagate_version = true)]
+struct Cli {
+    /// Configuration file (TOML).
+    #[arg(long, global = true, env = "ATTEST_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory for the SQLite database and local evidence files [default: ./attest-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data directory].
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// The organisation (short name) commands act in; not needed when there is only one.
+    #[arg(long, global = true, env = "ATTEST_ORG", value_name = "SLUG")]
+    org: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the web server (UI, API and trust portal) until stopped with Ctrl-C or SIGTERM.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+        /// The address people reach Attest at, if not http://<listen> (an https:// URL turns
+        /// on Secure cookies and HSTS).
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Creates an organisation and its first owner, and prints how the owner signs in.
+    Init {
+        /// The organisation's name.
+        #[arg(long, value_name = "NAME")]
+        org: String,
+        /// The first owner's e-mail address.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+    /// Applies pending database migrations (`serve` also does this at start).
+    Migrate,
+    /// Checks the audit trail of every organisation end to end; exits non-zero on a problem.
+    Verify {
+        /// Check only the hash chain, not that the search columns agree with each entry.
+        #[arg(long)]
+        chain_only: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes a consistent backup of everything (rows and evidence files) to FILE, while the
+    /// server keeps running.
+    Backup {
+        /// The archive to write (a tar file).
+        file: PathBuf,
+    },
+    /// Restores a backup into an empty database (of either kind: this is also how to move
+    /// from SQLite to PostgreSQL).
+    Restore {
+        /// The archive to read.
+        file: PathBuf,
+    },
+    /// Organisations on this installation.
+    #[command(subcommand)]
+    Org(commands::OrgCommand),
+    /// People's accounts.
+    #[command(subcommand)]
+    User(commands::UserCommand),
+    /// Frameworks: list, show, import, export, use.
+    #[command(subcommand)]
+    Framework(commands::FrameworkCommand),
+    /// Controls: add, list, show, link, accept proposals.
+    #[command(subcommand)]
+    Control(commands::ControlCommand),
+    /// Coverage of a framework, requirement by requirement.
+    Coverage {
+        /// The framework.
+        #[arg(long, value_name = "ID")]
+        framework: String,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let mut flags = Flags {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        ..Flags::default()
+    };
+    if let Command::Serve { listen, public_url } = &cli.command {
+        flags.listen = listen.clone();
+        flags.public_url = public_url.clone();
+    }
+    let config = match Config::load(cli.config.as_deref(), &flags) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    commands::init_logging(&config);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(commands::run(cli.command, config, cli.org)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

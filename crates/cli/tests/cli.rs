@@ -1,0 +1,136 @@
+//! The `attest` binary as a user runs it: a fresh data directory, SQLite, the program commands.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn attest(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_attest"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("ATTEST_CONFIG")
+        .env_remove("ATTEST_ORG")
+        .env_remove("ATTEST_DATABASE_URL")
+        .output()
+        .expect("run attest")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = attest(dir, args);
+    assert!(
+        out.status.success(),
+        "attest {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn version_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(ok(dir.path(), &["--version"]).contains(env!("CARGO_PKG_VERSION")));
+    let help = ok(dir.path(), &["--help"]);
+    for cmd in [
+        "serve",
+        "init",
+        "verify",
+        "backup",
+        "framework",
+        "control",
+        "coverage",
+    ] {
+        assert!(help.contains(cmd), "--help lists {cmd}:\n{help}");
+    }
+}
+
+#[test]
+fn frameworks_controls_and_coverage_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &["init", "--org", "Acme Cloud", "--email", "owner@acme.test"],
+    );
+
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(d, &["framework", "list", "--format", "json"])).unwrap();
+    let count = |id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing from {list}"))["requirement_count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(count("soc2-tsc-2017"), 61);
+    assert_eq!(count("iso27001-2013"), 114);
+    for f in list.as_array().unwrap() {
+        for k in ["id", "name", "version", "publisher"] {
+            assert!(f[k].as_str().is_some_and(|s| !s.is_empty()), "{k} of {f}");
+        }
+    }
+
+    ok(
+        d,
+        &[
+            "control",
+            "add",
+            "AC-01",
+            "--title",
+            "Access control policy",
+            "--status",
+            "implemented",
+        ],
+    );
+    // Proposals are made for the frameworks the organisation uses.
+    ok(d, &["framework", "use", "soc2-tsc-2017"]);
+    ok(d, &["control", "link", "AC-01", "iso27001-2022", "A.5.15"]);
+    let show: serde_json::Value =
+        serde_json::from_str(&ok(d, &["control", "show", "AC-01", "--format", "json"])).unwrap();
+    assert!(
+        show.to_string().contains("CC6.1"),
+        "the mappings propose CC6.1: {show}"
+    );
+    ok(d, &["control", "accept", "AC-01", "soc2-tsc-2017", "CC6.1"]);
+    let cov = ok(d, &["coverage", "--framework", "soc2-tsc-2017"]);
+    let line = cov
+        .lines()
+        .find(|l| l.contains("CC6.1"))
+        .unwrap_or_else(|| panic!("CC6.1 in:\n{cov}"));
+    assert!(line.to_lowercase().contains("partial"), "{line}");
+
+    // A bad import exits non-zero, names every problem, and imports nothing.
+    let bad = d.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "id: bad\nname: Bad\nversion: \"1\"\npublisher: Me\nrequirements:\n  - id: X-1\n    title: A\n  - id: X-1\n    title: B\n",
+    )
+    .unwrap();
+    let out = attest(d, &["framework", "import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("X-1"), "{err}");
+    assert!(!ok(d, &["framework", "list"]).contains("bad "));
+
+    // The MODERATE baseline exports as its resolved catalog.
+    let file = d.join("moderate.json");
+    ok(
+        d,
+        &[
+            "framework",
+            "export",
+            "nist-800-53r5-moderate",
+            "--format",
+            "oscal",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(doc["catalog"]["groups"].is_array());
+
+    // The audit trail holds all of it and verifies.
+    ok(d, &["verify"]);
+}

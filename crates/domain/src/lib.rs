@@ -1,0 +1,16 @@
+//! The domain core of Attest: the vocabulary of DOMAIN.md as types, and the rules over them.
+//!
+//! Nothing here performs I/O or knows about HTTP or SQL; every other crate depends on this one.
+
+pub mod audit;
+pub mod control;
+pub mod coverage;
+pub mod framework;
+pub mod id;
+pub mod mapping;
+pub mod org;
+pub mod role;
+pub mod timestamp;
+
+pub use id::*;
+pub use timestamp::Timestamp;
