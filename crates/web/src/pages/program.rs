@@ -1199,7 +1199,7 @@ async fn crosswalk_view(
     notice: Option<&str>,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let mut shell = Shell::new(st, auth, "Crosswalk", "frameworks").await?;
+    let mut shell = Shell::new(st, auth, "Crosswalk", "crosswalk").await?;
     if let Some(n) = notice {
         shell = shell.notice("ok", n);
     }
