@@ -103,8 +103,10 @@ test('link a control and see coverage change', async () => {
   const after = await coverageOf(page, attest.url, 'soc2-tsc-2017', 'CC6.1');
   assertEqual(after.status, 'Partial', 'CC6.1 after acceptance');
   assert(after.why.includes('AC-01'), `the reasons name the control: ${after.why}`);
+  // Implemented, but no evidence yet: A.5.15 counts only in part until evidence covers today.
   const iso = await coverageOf(page, attest.url, 'iso27001-2022', 'A.5.15');
-  assertEqual(iso.status, 'Implemented', 'A.5.15');
+  assertEqual(iso.status, 'Partial', 'A.5.15 without evidence');
+  assert(iso.why.includes('no evidence covering today'), `the reason names the evidence: ${iso.why}`);
   const percentAfter = await percentOf(page, attest.url, 'ISO/IEC 27001:2022');
   assert(percentAfter >= percentBefore, `ISO coverage ${percentBefore}% -> ${percentAfter}%`);
   // The chart shows the change: a partial segment on the SOC 2 bar.

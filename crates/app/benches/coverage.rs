@@ -119,7 +119,7 @@ async fn run() {
                 } else {
                     Coverage::Full
                 },
-                origin: "user".into(),
+                origin: "manual".into(),
                 via: String::new(),
                 created_by: "bench".into(),
                 created_at: now,

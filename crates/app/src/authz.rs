@@ -36,11 +36,15 @@ pub enum Permission {
     ControlUpdateOwn,
     /// Manage services and product families.
     ServiceManage,
+    /// Put evidence under legal hold and lift it.
+    EvidenceHold,
+    /// Dispose of evidence (an explicit, audited decision).
+    EvidenceDispose,
 }
 
 impl Permission {
     /// Every permission (for the route-enumeration test and documentation).
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ProgramRead,
         Permission::OrgManage,
         Permission::MembersRead,
@@ -53,6 +57,8 @@ impl Permission {
         Permission::ControlManage,
         Permission::ControlUpdateOwn,
         Permission::ServiceManage,
+        Permission::EvidenceHold,
+        Permission::EvidenceDispose,
     ];
 }
 
@@ -72,9 +78,10 @@ pub fn allows(role: Role, p: Permission) -> bool {
         | P::AuditTrailRead
         | P::FrameworkManage
         | P::ControlManage
-        | P::ServiceManage => matches!(role, R::Owner | R::ComplianceManager),
+        | P::ServiceManage
+        | P::EvidenceHold => matches!(role, R::Owner | R::ComplianceManager),
         P::ControlUpdateOwn => matches!(role, R::Owner | R::ComplianceManager | R::ControlOwner),
-        P::OrgManage | P::TokensManage => role == R::Owner,
+        P::OrgManage | P::TokensManage | P::EvidenceDispose => role == R::Owner,
     }
 }
 

@@ -700,9 +700,10 @@ impl App {
             .collect())
     }
 
-    /// Whether coverage takes evidence freshness into account.
+    /// Whether coverage takes evidence freshness into account (always: an implemented
+    /// control counts in full only while its evidence covers today).
     pub fn judges_freshness(&self) -> bool {
-        false
+        true
     }
 }
 

@@ -174,14 +174,19 @@ impl App {
         self.coverage_for(caller, fws).await
     }
 
-    /// Whether each control's latest evidence covers today; empty while the organisation
-    /// keeps no evidence store (freshness is then not judged).
+    /// Whether each control's current evidence covers today.
     pub(crate) async fn freshness(
         &self,
-        _org: attest_domain::OrgId,
-        _controls: &[Control],
+        org: attest_domain::OrgId,
+        controls: &[Control],
     ) -> AppResult<HashMap<String, bool>> {
-        Ok(HashMap::new())
+        let today = attest_domain::Timestamp::now().date();
+        Ok(self
+            .control_freshness(org, controls, today)
+            .await?
+            .into_iter()
+            .map(|(c, f)| (c, f.is_fresh()))
+            .collect())
     }
 }
 

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod control;
 pub mod coverage;
 mod error;
+pub mod evidence;
 pub mod framework;
 pub mod identity;
 pub mod mapping;

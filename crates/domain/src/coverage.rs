@@ -114,7 +114,7 @@ pub fn assess(links: &[LinkedControl<'_>]) -> Assessment {
             (ControlStatus::Implemented, Some(false)) => {
                 some = true;
                 reasons.push(format!(
-                    "{} is implemented but its evidence is overdue",
+                    "{} is implemented but has no evidence covering today",
                     l.control_ref
                 ));
             }

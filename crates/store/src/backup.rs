@@ -71,6 +71,9 @@ pub const TABLES: &[Table] = &[
         "mapping_reviews",
         "org_id, source_framework, source_id, target_framework, target_id",
     ),
+    // UUID v7 ids sort by creation, so a version follows the one it supersedes.
+    t("evidence", "id"),
+    t("evidence_controls", "evidence_id, control_id"),
 ];
 
 /// A column's portable type.

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod backup;
 pub mod control;
 mod error;
+pub mod evidence;
 pub mod framework;
 pub mod invitation;
 pub mod org;

@@ -70,6 +70,22 @@ impl TestServer {
         backend: Backend,
         extend: impl FnOnce(Registry) -> Registry,
     ) -> Option<Self> {
+        Self::start_full(backend, extend, |_| {}).await
+    }
+
+    /// Starts a server with changed settings (a small upload limit, say).
+    pub async fn start_configured(
+        backend: Backend,
+        configure: impl FnOnce(&mut AppConfig),
+    ) -> Option<Self> {
+        Self::start_full(backend, |r| r, configure).await
+    }
+
+    async fn start_full(
+        backend: Backend,
+        extend: impl FnOnce(Registry) -> Registry,
+        configure: impl FnOnce(&mut AppConfig),
+    ) -> Option<Self> {
         let db = testing::fresh(backend).await?;
         let blob_dir = tempfile::tempdir().expect("temp dir");
         let blobs = BlobStore::local(blob_dir.path()).expect("blob store");
@@ -78,14 +94,12 @@ impl TestServer {
             .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("address");
         let url = format!("http://{addr}");
-        let app = App::new(
-            db.store.clone(),
-            blobs,
-            AppConfig {
-                public_url: url.clone(),
-                ..AppConfig::default()
-            },
-        );
+        let mut config = AppConfig {
+            public_url: url.clone(),
+            ..AppConfig::default()
+        };
+        configure(&mut config);
+        let app = App::new(db.store.clone(), blobs, config);
         let state = attest_web::AppState {
             app: app.clone(),
             web: Arc::new(attest_web::WebConfig {

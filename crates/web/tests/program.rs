@@ -35,7 +35,24 @@ async fn new_control(b: &Browser, reference: &str, status: &str) -> String {
         StatusCode::CREATED,
     )
     .await;
-    c["id"].as_str().expect("control id").to_owned()
+    let id = c["id"].as_str().expect("control id").to_owned();
+    if status == "implemented" {
+        // Implemented counts in full only with evidence covering today.
+        json_of(
+            b.api(
+                Method::POST,
+                "/api/v1/evidence",
+                Some(
+                    json!({"title": format!("{reference} operating"), "controls": [id],
+                    "url": "https://evidence.example/run"}),
+                ),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    id
 }
 
 async fn link(b: &Browser, control: &str, fw: &str, req: &str) -> Value {

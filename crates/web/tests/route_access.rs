@@ -82,7 +82,26 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         )
         .await
         .unwrap();
+    let evidence =
+        srv.app
+            .add_evidence(
+                &cli,
+                attest_domain::evidence::EvidenceSource::Cli,
+                attest_app::evidence::EvidenceInput {
+                    title: "Beta's log review".into(),
+                    controls: vec![control.id.clone()],
+                    ..Default::default()
+                },
+                attest_app::evidence::Content::<
+                    futures::stream::Empty<Result<bytes::Bytes, String>>,
+                >::Link {
+                    url: "https://beta.example/logs".into(),
+                },
+            )
+            .await
+            .unwrap();
     HashMap::from([
+        ("evidence_id", evidence.id),
         ("user_id", viewer.user.id.to_string()),
         ("invitation_id", invitation.invitation.id),
         (

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, documented by OpenAPI 3.1 generated from the handlers.
 
 pub(crate) mod audit;
+pub(crate) mod evidence;
 pub(crate) mod identity;
 mod org;
 pub(crate) mod program;
@@ -34,6 +35,7 @@ pub fn register(r: Registry) -> Registry {
     let r = org::register(r);
     let r = audit::register(r);
     let r = program::register(r);
+    let r = evidence::register(r);
     identity::register(r)
 }
 

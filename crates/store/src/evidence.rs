@@ -1,0 +1,468 @@
+//! Evidence rows, their links to controls, and the blob rows their files point to.
+//! Rows are written once; only the marks of a newer version, a legal hold and a disposal
+//! change afterwards.
+
+use attest_domain::evidence::{EvidenceKind, EvidenceSource};
+use attest_domain::{OrgId, Timestamp};
+use time::Date;
+
+use crate::user::parse_id;
+use crate::{Store, StoreError, StoreResult, Tx};
+
+/// One evidence item (one version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// Id (UUID v7).
+    pub id: String,
+    /// Organisation.
+    pub org_id: OrgId,
+    /// Id of the first version of this item.
+    pub lineage_id: String,
+    /// 1 for the first version.
+    pub version: i64,
+    /// The version this one corrects.
+    pub supersedes: Option<String>,
+    /// The version that corrects this one.
+    pub superseded_by: Option<String>,
+    /// File, link or record.
+    pub kind: EvidenceKind,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// How it arrived.
+    pub source: EvidenceSource,
+    /// The file's SHA-256 (hex), for files.
+    pub sha256: Option<String>,
+    /// Size in bytes, for files and records.
+    pub size: Option<i64>,
+    /// Sniffed content type, for files.
+    pub content_type: Option<String>,
+    /// Sanitised file name, for files.
+    pub file_name: Option<String>,
+    /// The URL, for links.
+    pub url: Option<String>,
+    /// The JSON text, for records.
+    pub record: Option<String>,
+    /// The day it was collected.
+    pub collected_on: Date,
+    /// First day it proves.
+    pub effective_from: Date,
+    /// Last day it proves (none: one window of each control's frequency).
+    pub effective_until: Option<Date>,
+    /// Who collected it (actor text).
+    pub collected_by: String,
+    /// When it was stored.
+    pub created_at: Timestamp,
+    /// Under legal hold (cannot be disposed of).
+    pub legal_hold: bool,
+    /// When it was disposed of (the file is gone; the row stays as a record).
+    pub disposed_at: Option<Timestamp>,
+    /// By whom.
+    pub disposed_by: Option<String>,
+    /// Why.
+    pub disposal_reason: Option<String>,
+}
+
+const COLUMNS: &str = "id, org_id, lineage_id, version, supersedes, superseded_by, kind, title, description, source, sha256, size, content_type, file_name, url, record, collected_on, effective_from, effective_until, collected_by, created_at, legal_hold, disposed_at, disposed_by, disposal_reason";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    org_id: String,
+    lineage_id: String,
+    version: i64,
+    supersedes: Option<String>,
+    superseded_by: Option<String>,
+    kind: String,
+    title: String,
+    description: String,
+    source: String,
+    sha256: Option<String>,
+    size: Option<i64>,
+    content_type: Option<String>,
+    file_name: Option<String>,
+    url: Option<String>,
+    record: Option<String>,
+    collected_on: String,
+    effective_from: String,
+    effective_until: Option<String>,
+    collected_by: String,
+    created_at: i64,
+    legal_hold: i64,
+    disposed_at: Option<i64>,
+    disposed_by: Option<String>,
+    disposal_reason: Option<String>,
+}
+
+const DATE: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+/// A day as stored.
+pub fn date_text(d: Date) -> String {
+    d.format(DATE).expect("a date formats")
+}
+
+fn parse_date(s: &str) -> StoreResult<Date> {
+    Date::parse(s, DATE).map_err(|e| StoreError::Corrupt(format!("bad date `{s}`: {e}")))
+}
+
+impl TryFrom<Row> for Evidence {
+    type Error = StoreError;
+    fn try_from(r: Row) -> StoreResult<Self> {
+        Ok(Evidence {
+            id: r.id,
+            org_id: parse_id(&r.org_id)?,
+            lineage_id: r.lineage_id,
+            version: r.version,
+            supersedes: r.supersedes,
+            superseded_by: r.superseded_by,
+            kind: parse_id(&r.kind)?,
+            title: r.title,
+            description: r.description,
+            source: parse_id(&r.source)?,
+            sha256: r.sha256,
+            size: r.size,
+            content_type: r.content_type,
+            file_name: r.file_name,
+            url: r.url,
+            record: r.record,
+            collected_on: parse_date(&r.collected_on)?,
+            effective_from: parse_date(&r.effective_from)?,
+            effective_until: r.effective_until.as_deref().map(parse_date).transpose()?,
+            collected_by: r.collected_by,
+            created_at: Timestamp::from_micros(r.created_at),
+            legal_hold: r.legal_hold != 0,
+            disposed_at: r.disposed_at.map(Timestamp::from_micros),
+            disposed_by: r.disposed_by,
+            disposal_reason: r.disposal_reason,
+        })
+    }
+}
+
+/// Records that a blob exists (idempotent: the same bytes may arrive twice).
+pub async fn put_blob(
+    tx: &mut Tx,
+    org: OrgId,
+    sha256: &str,
+    size: i64,
+    content_type: &str,
+    at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO blobs (org_id, sha256, size, content_type, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (org_id, sha256) DO NOTHING",
+    )
+    .bind(org.to_string())
+    .bind(sha256)
+    .bind(size)
+    .bind(content_type)
+    .bind(at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Forgets a blob row (after its last evidence was disposed of).
+pub async fn delete_blob(tx: &mut Tx, org: OrgId, sha256: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM blobs WHERE org_id = $1 AND sha256 = $2")
+        .bind(org.to_string())
+        .bind(sha256)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Every blob row of every organisation: (org, sha256 hex, size).
+pub async fn all_blobs(store: &Store) -> StoreResult<Vec<(String, String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT org_id, sha256, size FROM blobs ORDER BY org_id, sha256")
+            .fetch_all(store.pool())
+            .await?,
+    )
+}
+
+/// How many evidence rows not disposed of use a blob.
+pub async fn blob_users(tx: &mut Tx, org: OrgId, sha256: &str) -> StoreResult<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM evidence WHERE org_id = $1 AND sha256 = $2 AND disposed_at IS NULL",
+    )
+    .bind(org.to_string())
+    .bind(sha256)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n)
+}
+
+/// Inserts a version, and marks the one it supersedes.
+pub async fn insert(tx: &mut Tx, e: &Evidence, controls: &[String]) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO evidence ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+    )))
+    .bind(&e.id)
+    .bind(e.org_id.to_string())
+    .bind(&e.lineage_id)
+    .bind(e.version)
+    .bind(&e.supersedes)
+    .bind(&e.superseded_by)
+    .bind(e.kind.as_str())
+    .bind(&e.title)
+    .bind(&e.description)
+    .bind(e.source.as_str())
+    .bind(&e.sha256)
+    .bind(e.size)
+    .bind(&e.content_type)
+    .bind(&e.file_name)
+    .bind(&e.url)
+    .bind(&e.record)
+    .bind(date_text(e.collected_on))
+    .bind(date_text(e.effective_from))
+    .bind(e.effective_until.map(date_text))
+    .bind(&e.collected_by)
+    .bind(e.created_at.as_micros())
+    .bind(i64::from(e.legal_hold))
+    .bind(e.disposed_at.map(|t| t.as_micros()))
+    .bind(&e.disposed_by)
+    .bind(&e.disposal_reason)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(prev) = &e.supersedes {
+        let done = sqlx::query(
+            "UPDATE evidence SET superseded_by = $1 WHERE org_id = $2 AND id = $3 AND superseded_by IS NULL",
+        )
+        .bind(&e.id)
+        .bind(e.org_id.to_string())
+        .bind(prev)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            // Someone corrected the same version at the same moment.
+            return Err(StoreError::Unique {
+                field: "supersedes".into(),
+            });
+        }
+    }
+    for c in controls {
+        sqlx::query(
+            "INSERT INTO evidence_controls (org_id, evidence_id, control_id) VALUES ($1, $2, $3)",
+        )
+        .bind(e.org_id.to_string())
+        .bind(&e.id)
+        .bind(c)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One version.
+pub async fn get(store: &Store, org: OrgId, id: &str) -> StoreResult<Option<Evidence>> {
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM evidence WHERE org_id = $1 AND id = $2"
+    )))
+    .bind(org.to_string())
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .map(TryInto::try_into)
+    .transpose()
+}
+
+/// One version, read in a transaction (concurrent corrections are caught when the
+/// superseded mark is set, see [`insert`]).
+pub async fn get_in(tx: &mut Tx, org: OrgId, id: &str) -> StoreResult<Option<Evidence>> {
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM evidence WHERE org_id = $1 AND id = $2"
+    )))
+    .bind(org.to_string())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(TryInto::try_into)
+    .transpose()
+}
+
+/// Every version of a lineage, oldest first.
+pub async fn versions(store: &Store, org: OrgId, lineage: &str) -> StoreResult<Vec<Evidence>> {
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM evidence WHERE org_id = $1 AND lineage_id = $2 ORDER BY version"
+    )))
+    .bind(org.to_string())
+    .bind(lineage)
+    .fetch_all(store.pool())
+    .await?
+    .into_iter()
+    .map(TryInto::try_into)
+    .collect()
+}
+
+/// The controls an evidence version supports.
+pub async fn controls_of(store: &Store, org: OrgId, id: &str) -> StoreResult<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT control_id FROM evidence_controls WHERE org_id = $1 AND evidence_id = $2 ORDER BY control_id",
+    )
+    .bind(org.to_string())
+    .bind(id)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// What the dates of a control's evidence are: (control, effective from, effective until),
+/// for current versions not disposed of.
+pub async fn spans(store: &Store, org: OrgId) -> StoreResult<Vec<(String, Date, Option<Date>)>> {
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT ec.control_id, e.effective_from, e.effective_until FROM evidence_controls ec \
+         JOIN evidence e ON e.id = ec.evidence_id \
+         WHERE ec.org_id = $1 AND e.superseded_by IS NULL AND e.disposed_at IS NULL",
+    )
+    .bind(org.to_string())
+    .fetch_all(store.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(c, f, u)| {
+            Ok((
+                c,
+                parse_date(&f)?,
+                u.as_deref().map(parse_date).transpose()?,
+            ))
+        })
+        .collect()
+}
+
+/// A filter for the evidence list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only evidence supporting this control.
+    pub control: Option<String>,
+    /// Only evidence supporting any of these controls (a requirement's or an owner's).
+    pub controls: Option<Vec<String>>,
+    /// Only evidence whose effective period touches this day or later.
+    pub effective_after: Option<Date>,
+    /// Only evidence whose effective period starts on or before this day.
+    pub effective_before: Option<Date>,
+    /// Words in the title.
+    pub q: Option<String>,
+    /// Include superseded versions.
+    pub all_versions: bool,
+    /// Page after this (created_at, id), newest first.
+    pub after: Option<(i64, String)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A page of evidence, newest first.
+pub async fn list(store: &Store, org: OrgId, f: &Filter) -> StoreResult<Vec<Evidence>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM evidence e WHERE e.org_id = $1");
+    let mut args: Vec<Arg> = vec![Arg::Text(org.to_string())];
+    let arg = |v: Arg, args: &mut Vec<Arg>| {
+        args.push(v);
+        format!("${}", args.len())
+    };
+    if !f.all_versions {
+        sql.push_str(" AND e.superseded_by IS NULL");
+    }
+    if let Some(c) = &f.control {
+        let p = arg(Arg::Text(c.clone()), &mut args);
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM evidence_controls ec WHERE ec.evidence_id = e.id AND ec.control_id = {p})"
+        ));
+    }
+    if let Some(cs) = &f.controls {
+        if cs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ps: Vec<String> = cs
+            .iter()
+            .map(|c| arg(Arg::Text(c.clone()), &mut args))
+            .collect();
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM evidence_controls ec WHERE ec.evidence_id = e.id AND ec.control_id IN ({}))",
+            ps.join(", ")
+        ));
+    }
+    if let Some(d) = f.effective_after {
+        let p = arg(Arg::Text(date_text(d)), &mut args);
+        sql.push_str(&format!(
+            " AND (e.effective_until IS NULL OR e.effective_until >= {p})"
+        ));
+    }
+    if let Some(d) = f.effective_before {
+        let p = arg(Arg::Text(date_text(d)), &mut args);
+        sql.push_str(&format!(" AND e.effective_from <= {p}"));
+    }
+    if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        let escaped = q
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let p = arg(Arg::Text(format!("%{escaped}%")), &mut args);
+        sql.push_str(&format!(" AND LOWER(e.title) LIKE {p} ESCAPE '\\'"));
+    }
+    if let Some((at, id)) = &f.after {
+        let pa = arg(Arg::Int(*at), &mut args);
+        let pb = arg(Arg::Int(*at), &mut args);
+        let pi = arg(Arg::Text(id.clone()), &mut args);
+        sql.push_str(&format!(
+            " AND (e.created_at < {pa} OR (e.created_at = {pb} AND e.id < {pi}))"
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY e.created_at DESC, e.id DESC LIMIT {}",
+        f.limit.clamp(1, 500)
+    ));
+    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+    for a in args {
+        query = match a {
+            Arg::Text(t) => query.bind(t),
+            Arg::Int(i) => query.bind(i),
+        };
+    }
+    query
+        .fetch_all(store.pool())
+        .await?
+        .into_iter()
+        .map(TryInto::try_into)
+        .collect()
+}
+
+/// Sets or lifts a legal hold.
+pub async fn set_legal_hold(tx: &mut Tx, org: OrgId, lineage: &str, on: bool) -> StoreResult<()> {
+    sqlx::query("UPDATE evidence SET legal_hold = $1 WHERE org_id = $2 AND lineage_id = $3")
+        .bind(i64::from(on))
+        .bind(org.to_string())
+        .bind(lineage)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Marks every version of a lineage disposed of.
+pub async fn dispose(
+    tx: &mut Tx,
+    org: OrgId,
+    lineage: &str,
+    by: &str,
+    reason: &str,
+    at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE evidence SET disposed_at = $1, disposed_by = $2, disposal_reason = $3 \
+         WHERE org_id = $4 AND lineage_id = $5 AND disposed_at IS NULL",
+    )
+    .bind(at.as_micros())
+    .bind(by)
+    .bind(reason)
+    .bind(org.to_string())
+    .bind(lineage)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
