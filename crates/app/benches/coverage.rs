@@ -161,7 +161,19 @@ async fn run() {
         assert_eq!(n, targets.len());
     }
 
-    // The whole use case.
+    // The whole use case, cold: a node that has not read this organisation since its last
+    // change (a fresh App each time, so nothing is cached).
+    let mut cold = Vec::new();
+    for _ in 0..RUNS {
+        let fresh_app = App::new(store.clone(), app.blobs().clone(), AppConfig::default());
+        let t = Instant::now();
+        let all = fresh_app.coverage_overview(&caller).await.unwrap();
+        cold.push(t.elapsed());
+        assert_eq!(all.len(), frameworks);
+    }
+
+    // Warm: nothing changed since the last request, so the rows are not read again (one
+    // indexed read of the audit chain's head decides that), but everything is computed.
     let mut whole = Vec::new();
     for _ in 0..RUNS {
         let t = Instant::now();
@@ -172,15 +184,21 @@ async fn run() {
 
     let (b50, b90) = stats(base);
     let (p50, p90) = stats(pure);
+    let (c50, c90) = stats(cold);
     let (w50, w90) = stats(whole);
     println!("baseline  read rows only        median {b50:7.2} ms  p90 {b90:7.2} ms");
     println!("compute   all frameworks        median {p50:7.2} ms  p90 {p90:7.2} ms");
     println!(
-        "use case  coverage_overview     median {w50:7.2} ms  p90 {w90:7.2} ms  ({:.2}x the baseline read)",
+        "use case  cold (rows read)      median {c50:7.2} ms  p90 {c90:7.2} ms  ({:.2}x the baseline read)",
+        c50 / b50
+    );
+    println!(
+        "use case  warm (head unchanged) median {w50:7.2} ms  p90 {w90:7.2} ms  ({:.2}x the baseline read)",
         w50 / b50
     );
     println!(
-        "target: under 50 ms -> {}",
-        if w90 < 50.0 { "met" } else { "NOT met" }
+        "target 50 ms: warm {}, cold {}",
+        if w90 < 50.0 { "met" } else { "NOT met" },
+        if c90 < 50.0 { "met" } else { "NOT met" }
     );
 }

@@ -713,7 +713,9 @@ impl App {
         let org = caller.require(Permission::ProgramRead)?;
         Ok(store_ctl::by_ref(&self.store, org, reference)
             .await?
-            .ok_or(AppError::NotFound("control"))?
+            .ok_or_else(|| {
+                AppError::invalid("control", format!("there is no control {reference}"))
+            })?
             .id)
     }
 }

@@ -1,6 +1,9 @@
 //! Coverage of each framework in use, derived from the controls linked to its requirements.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use attest_domain::OrgId;
 
 use attest_domain::coverage::{Assessment, LinkedControl, RequirementStatus, assess};
 use attest_domain::framework::Framework;
@@ -142,21 +145,42 @@ pub fn compute(
 }
 
 impl App {
+    /// What coverage is computed from, read once per change of the organisation's data: the
+    /// audit chain's head moves with every change (in the change's transaction), so a
+    /// snapshot taken at a head is current for as long as the head stays, on every node.
+    pub(crate) async fn program_snapshot(&self, org: OrgId) -> AppResult<Arc<ProgramSnapshot>> {
+        let head = attest_store::audit::head_seq(&self.store, &org.to_string()).await?;
+        if let Some(s) = self.snapshots.get(org, head) {
+            return Ok(s);
+        }
+        // Read after the head: the data is at least as new as `head`.
+        let snapshot = Arc::new(ProgramSnapshot {
+            controls: store_ctl::list(&self.store, org).await?,
+            links: store_ctl::all_links(&self.store, org).await?,
+            spans: attest_store::evidence::spans(&self.store, org).await?,
+            in_use: attest_store::framework::in_use(&self.store, org).await?,
+        });
+        self.snapshots.put(org, head, snapshot.clone());
+        Ok(snapshot)
+    }
+
     async fn coverage_for(
         &self,
         caller: &Caller,
         frameworks: Vec<std::sync::Arc<Framework>>,
     ) -> AppResult<Vec<FrameworkCoverage>> {
         let org = caller.require(Permission::ProgramRead)?;
-        let controls = store_ctl::list(&self.store, org).await?;
-        let links = store_ctl::all_links(&self.store, org).await?;
-        let fresh = self.freshness(org, &controls).await?;
-        let fresh_ref: HashMap<&str, bool> = fresh.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        let inputs = CoverageInputs::new(&controls, &links, fresh_ref);
-        let in_use = attest_store::framework::in_use(&self.store, org).await?;
+        let snap = self.program_snapshot(org).await?;
+        let today = attest_domain::Timestamp::now().date();
+        let fresh = crate::evidence::freshness_of(&snap.controls, &snap.spans, today);
+        let fresh_ref: HashMap<&str, bool> = fresh
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.is_fresh()))
+            .collect();
+        let inputs = CoverageInputs::new(&snap.controls, &snap.links, fresh_ref);
         Ok(frameworks
             .iter()
-            .map(|f| compute(f, summary(f, in_use.contains(&f.id)), &inputs))
+            .map(|f| compute(f, summary(f, snap.in_use.contains(&f.id)), &inputs))
             .collect())
     }
 
@@ -173,23 +197,53 @@ impl App {
         let fws = self.frameworks_in_use(org).await?;
         self.coverage_for(caller, fws).await
     }
-
-    /// Whether each control's current evidence covers today.
-    pub(crate) async fn freshness(
-        &self,
-        org: attest_domain::OrgId,
-        controls: &[Control],
-    ) -> AppResult<HashMap<String, bool>> {
-        let today = attest_domain::Timestamp::now().date();
-        Ok(self
-            .control_freshness(org, controls, today)
-            .await?
-            .into_iter()
-            .map(|(c, f)| (c, f.is_fresh()))
-            .collect())
-    }
 }
 
 fn summary(f: &Framework, in_use: bool) -> FrameworkSummary {
     FrameworkSummary::of(f, in_use)
+}
+
+/// The rows coverage is computed from, as of one head of the organisation's audit chain.
+#[derive(Debug)]
+pub struct ProgramSnapshot {
+    /// Controls.
+    pub controls: Vec<Control>,
+    /// Their links.
+    pub links: Vec<Link>,
+    /// Evidence spans: (control, effective from, effective until).
+    pub spans: Vec<(String, time::Date, Option<time::Date>)>,
+    /// Frameworks in use.
+    pub in_use: Vec<String>,
+}
+
+/// Snapshots per organisation, each valid while its chain head stays where it was read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SnapshotCache {
+    inner: Arc<std::sync::Mutex<HashMap<OrgId, Held>>>,
+}
+
+/// A snapshot and the chain head it was read at.
+type Held = (i64, Arc<ProgramSnapshot>);
+
+/// Organisations whose snapshot a node keeps at most (any one is dropped beyond it).
+const SNAPSHOTS_KEPT: usize = 256;
+
+impl SnapshotCache {
+    fn get(&self, org: OrgId, head: i64) -> Option<Arc<ProgramSnapshot>> {
+        let map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&org)
+            .filter(|(h, _)| *h == head)
+            .map(|(_, s)| s.clone())
+    }
+
+    fn put(&self, org: OrgId, head: i64, s: Arc<ProgramSnapshot>) {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= SNAPSHOTS_KEPT
+            && !map.contains_key(&org)
+            && let Some(k) = map.keys().next().copied()
+        {
+            map.remove(&k);
+        }
+        map.insert(org, (head, s));
+    }
 }

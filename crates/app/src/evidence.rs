@@ -800,26 +800,8 @@ impl App {
         controls: &[Control],
         today: Date,
     ) -> AppResult<HashMap<String, Freshness>> {
-        let mut spans: HashMap<String, Vec<DateRange>> = HashMap::new();
-        let freq: HashMap<&str, Frequency> = controls
-            .iter()
-            .map(|c| (c.id.as_str(), c.frequency))
-            .collect();
-        for (c, from, until) in store_ev::spans(&self.store, org).await? {
-            if let Some(f) = freq.get(c.as_str()) {
-                spans
-                    .entry(c)
-                    .or_default()
-                    .push(covered_span(*f, from, until));
-            }
-        }
-        Ok(controls
-            .iter()
-            .map(|c| {
-                let s = spans.get(&c.id).map(Vec::as_slice).unwrap_or(&[]);
-                (c.id.clone(), freshness(s, today))
-            })
-            .collect())
+        let spans = store_ev::spans(&self.store, org).await?;
+        Ok(freshness_of(controls, &spans, today))
     }
 
     /// Controls whose evidence does not cover today (overdue or missing), for one owner or all;
@@ -1006,5 +988,105 @@ mod tests {
         assert!(check_url("https://exa mple.com").is_err());
         assert!(parse_sha256(&"ab".repeat(32)).is_ok());
         assert!(parse_sha256("abc").is_err());
+    }
+}
+
+/// Every control's freshness on `today` from the spans of its current evidence:
+/// (control, effective from, effective until).
+pub fn freshness_of(
+    controls: &[Control],
+    spans: &[(String, Date, Option<Date>)],
+    today: Date,
+) -> HashMap<String, Freshness> {
+    let mut by: HashMap<&str, Vec<DateRange>> = HashMap::new();
+    let freq: HashMap<&str, Frequency> = controls
+        .iter()
+        .map(|c| (c.id.as_str(), c.frequency))
+        .collect();
+    for (c, from, until) in spans {
+        if let Some(f) = freq.get(c.as_str()) {
+            by.entry(c.as_str())
+                .or_default()
+                .push(covered_span(*f, *from, *until));
+        }
+    }
+    controls
+        .iter()
+        .map(|c| {
+            let s = by.get(c.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            (c.id.clone(), freshness(s, today))
+        })
+        .collect()
+}
+
+/// What re-hashing the blob store found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BlobReport {
+    /// Blobs re-hashed.
+    pub checked: usize,
+    /// Bytes re-hashed.
+    pub bytes: u64,
+    /// Recorded blobs whose bytes are gone: (organisation, SHA-256).
+    pub missing: Vec<(String, String)>,
+    /// Recorded blobs whose bytes no longer hash to their address.
+    pub corrupt: Vec<(String, String)>,
+    /// Bytes in the store that no row records (left by a crash between upload and commit,
+    /// or put there by hand).
+    pub orphaned: Vec<(String, String)>,
+    /// Files in the store that are not under a content address (stray or staging files).
+    pub strays: Vec<String>,
+    /// Live file evidence whose blob row is missing: (evidence id, SHA-256).
+    pub unrecorded: Vec<(String, String)>,
+}
+
+impl BlobReport {
+    /// Whether nothing is wrong.
+    pub fn ok(&self) -> bool {
+        self.missing.is_empty()
+            && self.corrupt.is_empty()
+            && self.orphaned.is_empty()
+            && self.strays.is_empty()
+            && self.unrecorded.is_empty()
+    }
+}
+
+impl App {
+    /// Re-hashes every recorded blob and compares the store with the rows (`attest verify`).
+    pub async fn verify_blobs(&self) -> AppResult<BlobReport> {
+        let mut report = BlobReport::default();
+        let rows = store_ev::all_blobs(&self.store).await?;
+        let (listed, strays) = self.blobs.list().await?;
+        report.strays = strays;
+        let recorded: std::collections::HashSet<(String, String)> = rows
+            .iter()
+            .map(|(o, s, _)| (o.clone(), s.clone()))
+            .collect();
+        for b in &listed {
+            let key = (b.org.to_string(), hex::encode(b.sha256));
+            if !recorded.contains(&key) {
+                report.orphaned.push(key);
+            }
+        }
+        for (org, sha, _) in rows {
+            let (Ok(org_id), Ok(hash)) = (org.parse::<OrgId>(), parse_sha256(&sha)) else {
+                report.corrupt.push((org, sha));
+                continue;
+            };
+            match self.blobs.rehash(org_id, &hash).await {
+                Ok(actual) if actual == hash => {
+                    report.checked += 1;
+                    report.bytes += listed
+                        .iter()
+                        .find(|b| b.org == org_id && b.sha256 == hash)
+                        .map(|b| b.size)
+                        .unwrap_or(0);
+                }
+                Ok(_) => report.corrupt.push((org, sha)),
+                Err(attest_blobs::BlobError::NotFound) => report.missing.push((org, sha)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        report.unrecorded = store_ev::live_files_without_blob_row(&self.store).await?;
+        Ok(report)
     }
 }

@@ -61,6 +61,7 @@ pub struct App {
     blobs: BlobStore,
     config: Arc<AppConfig>,
     catalogs: Arc<Catalogs>,
+    snapshots: coverage::SnapshotCache,
 }
 
 impl App {
@@ -71,6 +72,7 @@ impl App {
             blobs,
             config: Arc::new(config),
             catalogs: Catalogs::shared(),
+            snapshots: coverage::SnapshotCache::default(),
         }
     }
 

@@ -125,6 +125,11 @@ pub async fn run(
             let caller = org_caller(&app, org.as_deref()).await?;
             crate::program::control(&app, &caller, c).await
         }
+        Command::Evidence(c) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            crate::evidence::evidence(&app, &caller, c).await
+        }
         Command::Coverage { framework, format } => {
             let app = open_app(&config).await?;
             let caller = org_caller(&app, org.as_deref()).await?;
@@ -180,12 +185,40 @@ pub async fn run(
             let reports = app.verify_audit_trail(scope).await?;
             let entries: i64 = reports.iter().map(|r| r.verified).sum();
             let broken: Vec<_> = reports.iter().filter(|r| r.problem.is_some()).collect();
+            let blobs = app.verify_blobs().await?;
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({ "audit_trail": reports }))?
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "audit_trail": reports, "evidence_files": blobs })
+                    )?
                 );
             } else {
+                for (what, list) in [
+                    ("MISSING ", &blobs.missing),
+                    ("CORRUPT ", &blobs.corrupt),
+                    ("ORPHANED", &blobs.orphaned),
+                ] {
+                    for (org, sha) in list {
+                        println!("{what} evidence file {sha} of organisation {org}");
+                    }
+                }
+                for p in &blobs.strays {
+                    println!("STRAY    file {p} in the evidence store");
+                }
+                for (id, sha) in &blobs.unrecorded {
+                    println!("MISSING  blob record {sha} of evidence {id}");
+                }
+                println!(
+                    "{} evidence files ({} bytes) re-hashed: {}",
+                    blobs.checked,
+                    blobs.bytes,
+                    if blobs.ok() {
+                        "no problems found"
+                    } else {
+                        "PROBLEMS FOUND"
+                    }
+                );
                 for r in &reports {
                     match &r.problem {
                         None => {
@@ -208,7 +241,7 @@ pub async fn run(
                     }
                 );
             }
-            Ok(if broken.is_empty() {
+            Ok(if broken.is_empty() && blobs.ok() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

@@ -2,6 +2,7 @@
 
 mod commands;
 mod config;
+mod evidence;
 mod program;
 
 use std::path::PathBuf;
@@ -61,7 +62,8 @@ enum Command {
     },
     /// Applies pending database migrations (`serve` also does this at start).
     Migrate,
-    /// Checks the audit trail of every organisation end to end; exits non-zero on a problem.
+    /// Checks the audit trail of every organisation end to end and re-hashes every evidence
+    /// file (missing, corrupt, orphaned); exits non-zero on a problem.
     Verify {
         /// Check only the hash chain, not that the search columns agree with each entry.
         #[arg(long)]
@@ -94,6 +96,9 @@ enum Command {
     /// Controls: add, list, show, link, accept proposals.
     #[command(subcommand)]
     Control(commands::ControlCommand),
+    /// Evidence: add files and links, list, what is overdue or due.
+    #[command(subcommand)]
+    Evidence(evidence::EvidenceCommand),
     /// Coverage of a framework, requirement by requirement.
     Coverage {
         /// The framework.

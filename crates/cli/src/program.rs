@@ -111,7 +111,7 @@ pub enum ControlCommand {
     },
 }
 
-fn refused(e: AppError) -> anyhow::Error {
+pub(crate) fn refused(e: AppError) -> anyhow::Error {
     match e {
         AppError::Rejected { message, problems } => {
             let mut text = message;

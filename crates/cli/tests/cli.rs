@@ -134,3 +134,99 @@ fn frameworks_controls_and_coverage_from_the_command_line() {
     // The audit trail holds all of it and verifies.
     ok(d, &["verify"]);
 }
+
+fn blob_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join("blobs")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn evidence_from_the_command_line_and_verify_finds_damaged_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &["init", "--org", "Proof", "--email", "owner@proof.test"],
+    );
+    ok(
+        d,
+        &[
+            "control",
+            "add",
+            "BK-1",
+            "--title",
+            "Backups",
+            "--status",
+            "implemented",
+        ],
+    );
+    let file = d.join("restore-test.txt");
+    std::fs::write(&file, "restore test passed\n").unwrap();
+    let out = ok(
+        d,
+        &[
+            "evidence",
+            "add",
+            "--control",
+            "BK-1",
+            "--from",
+            "2026-01-01",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("added restore-test.txt"), "{out}");
+    assert!(out.contains("text/plain"), "{out}");
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(d, &["evidence", "list", "--format", "json"])).unwrap();
+    assert_eq!(list[0]["source"], "cli");
+    assert_eq!(list[0]["effective_from"], "2026-01-01");
+    let bad = attest(
+        d,
+        &[
+            "evidence",
+            "add",
+            "--control",
+            "NOPE",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("NOPE"));
+
+    let verify = ok(d, &["verify"]);
+    assert!(verify.contains("1 evidence files"), "{verify}");
+
+    // Corrupt the file on disk: verify fails and names it.
+    let blobs = blob_files(d);
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    std::fs::write(&blobs[0], "tampered\n").unwrap();
+    let out = attest(d, &["verify"]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("CORRUPT"), "{text}");
+
+    // Delete it: missing. A file nobody recorded: orphaned.
+    std::fs::remove_file(&blobs[0]).unwrap();
+    let org_dir = blobs[0].parent().unwrap().parent().unwrap();
+    std::fs::create_dir_all(org_dir.join("ab")).unwrap();
+    std::fs::write(
+        org_dir.join("ab").join("ab".repeat(32)),
+        "who put this here",
+    )
+    .unwrap();
+    let out = attest(d, &["verify"]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("MISSING"), "{text}");
+    assert!(text.contains("ORPHANED"), "{text}");
+}

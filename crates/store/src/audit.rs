@@ -453,3 +453,14 @@ async fn verify_sqlx(store: &Store, scope: VerifyScope) -> StoreResult<Vec<Chain
     tx.rollback().await?;
     Ok(reports)
 }
+
+/// The sequence number of a chain's head (0 for a chain with no entry yet): every change of
+/// an organisation's data moves it, in the change's own transaction, so it tells a cache on
+/// any node whether what it holds is still current.
+pub async fn head_seq(store: &Store, chain: &str) -> StoreResult<i64> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT seq FROM audit_heads WHERE chain = $1")
+        .bind(chain)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.map(|r| r.0).unwrap_or(0))
+}

@@ -466,3 +466,13 @@ pub async fn dispose(
     .await?;
     Ok(())
 }
+
+/// Live file evidence whose blob row is missing: (evidence id, SHA-256).
+pub async fn live_files_without_blob_row(store: &Store) -> StoreResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT e.id, e.sha256 FROM evidence e WHERE e.sha256 IS NOT NULL AND e.disposed_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.org_id = e.org_id AND b.sha256 = e.sha256) ORDER BY e.id",
+    )
+    .fetch_all(store.pool())
+    .await?)
+}

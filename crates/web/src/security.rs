@@ -24,7 +24,9 @@ pub async fn headers(State(st): State<AppState>, req: Request, next: Next) -> Re
     // since only handlers set it and only to `default-src 'none'`.
     h.entry(CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(CSP));
-    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Evidence previews allow framing by Attest's own pages (SAMEORIGIN); all else is DENY.
+    h.entry(X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(
         REFERRER_POLICY,

@@ -62,12 +62,12 @@ fn date(field: &str, s: Option<&str>) -> Result<Option<Date>, AppError> {
 }
 
 /// Reads the form fields before the file, then streams the file into the app.
-async fn upload(
+pub(crate) async fn upload(
     st: &AppState,
     auth: &Auth,
     mut mp: Multipart,
     correcting: Option<&str>,
-) -> Result<EvidenceView, WebError> {
+) -> Result<EvidenceView, AppError> {
     let malformed = |e: axum::extract::multipart::MultipartError| {
         AppError::invalid(
             "file",
@@ -82,8 +82,7 @@ async fn upload(
             return Err(AppError::invalid(
                 "file",
                 "no `file` field: send the file last, after the other fields",
-            )
-            .into());
+            ));
         };
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
@@ -131,8 +130,7 @@ async fn upload(
                 return Err(AppError::invalid(
                     &name,
                     format!("the field `{name}` is longer than 64 KiB"),
-                )
-                .into());
+                ));
             }
             text.extend_from_slice(&chunk);
         }
@@ -156,9 +154,10 @@ async fn upload(
             other => {
                 return Err(AppError::invalid(
                     other,
-                    format!("unknown field `{other}`: use title, description, controls, sha256, collected_on, effective_from, effective_until, then file"),
-                )
-                .into());
+                    format!(
+                        "unknown field `{other}`: use title, description, controls, sha256, collected_on, effective_from, effective_until, then file"
+                    ),
+                ));
             }
         }
     }

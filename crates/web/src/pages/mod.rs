@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod evidence;
 mod home;
 mod program;
 mod signin;
@@ -44,6 +45,7 @@ pub fn register(r: Registry) -> Registry {
     let r = home::register(r);
     let r = account::register(r);
     let r = program::register(r);
+    let r = evidence::register(r);
     admin::register(r)
 }
 
@@ -122,6 +124,13 @@ const AREAS: &[(&str, &str, &str, &str, Permission)] = &[
         "Controls",
         "/controls",
         "controls",
+        Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "Evidence",
+        "/evidence",
+        "evidence",
         Permission::ProgramRead,
     ),
     (
