@@ -319,10 +319,20 @@ mod sqlite {
                 .collect::<Result<_, _>>()
                 .map_err(err)?
         };
+        let mut scanned = scan(&tx)?;
         let mut reports = Vec::with_capacity(heads.len());
         for (chain, head_seq, head_hash) in &heads {
-            let mut v = ChainVerifier::new(chain);
-            let mut broken = walk(&tx, chain, &mut v)?;
+            // Chains that passed the sequential scan in order need no second read; the
+            // others (and any break) are walked by key, which tells what is wrong.
+            let (v, mut broken) = match scanned.remove(chain.as_bytes()) {
+                Some((v, true)) => (v, None),
+                None if *head_seq == 0 => (ChainVerifier::new(chain), None),
+                _ => {
+                    let mut v = ChainVerifier::new(chain);
+                    let b = walk(&tx, chain, &mut v)?;
+                    (v, b)
+                }
+            };
             if broken.is_none() {
                 let head = parse_hash(head_hash).unwrap_or([0; 32]);
                 broken = v.finish(*head_seq, &head).err();
@@ -340,6 +350,55 @@ mod sqlite {
             .map_err(err)?;
         reports.extend(orphans.into_iter().map(missing_head));
         Ok(reports)
+    }
+
+    /// One pass over the whole table in storage order, each row checked by its chain's
+    /// verifier. Entries are appended in commit order, so a chain's rows normally arrive in
+    /// sequence and this reads the file front to back instead of through the key index. A
+    /// chain whose rows arrive out of order, or that fails a check, is marked (`false`) and
+    /// left to [`walk`].
+    fn scan(
+        tx: &rusqlite::Transaction<'_>,
+    ) -> StoreResult<std::collections::HashMap<Vec<u8>, (ChainVerifier, bool)>> {
+        let mut chains: std::collections::HashMap<Vec<u8>, (ChainVerifier, bool)> =
+            std::collections::HashMap::new();
+        let mut st = tx
+            .prepare_cached(
+                "SELECT CAST(chain AS BLOB), seq, CAST(entry AS BLOB), CAST(hash AS BLOB) FROM audit_log",
+            )
+            .map_err(err)?;
+        let mut rows = st.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let chain = r
+                .get_ref(0)
+                .and_then(|x| x.as_bytes().map_err(Into::into))
+                .map_err(err)?;
+            let slot = match chains.get_mut(chain) {
+                Some(s) => s,
+                None => {
+                    let name = String::from_utf8_lossy(chain).into_owned();
+                    chains
+                        .entry(chain.to_vec())
+                        .or_insert_with(|| (ChainVerifier::new(&name), true))
+                }
+            };
+            if !slot.1 {
+                continue;
+            }
+            let seq: i64 = r.get(1).map_err(err)?;
+            let text = r
+                .get_ref(2)
+                .and_then(|x| x.as_bytes().map_err(Into::into))
+                .map_err(err)?;
+            let hash = r
+                .get_ref(3)
+                .and_then(|x| x.as_bytes().map_err(Into::into))
+                .map_err(err)?;
+            if seq != slot.0.verified() + 1 || slot.0.check(seq, text, hash).is_err() {
+                slot.1 = false;
+            }
+        }
+        Ok(chains)
     }
 
     fn walk(
