@@ -318,7 +318,7 @@ impl App {
                     .map(|(_, d)| d.clone())
                     .or_else(|| {
                         (file.starts_with("NIST_SP-800-53_rev5_catalog"))
-                            .then(|| builtin_sp.cloned())
+                            .then(|| builtin_sp.clone())
                             .flatten()
                     })
             });
@@ -409,7 +409,7 @@ impl App {
         Ok(match format {
             "oscal" | "json" => {
                 let doc = match self.catalogs.oscal_document(&f.id) {
-                    Some(d) => d.clone(),
+                    Some(d) => d,
                     None => {
                         let stored = store_fw::customs(&self.store, org)
                             .await?

@@ -85,11 +85,17 @@ const NIST_MAPPINGS: &[(&str, &str, &str, &str, &[u8])] = &[
     ),
 ];
 
+fn compact(doc: &serde_json::Value) -> Arc<[u8]> {
+    serde_json::to_vec(doc).unwrap_or_default().into()
+}
+
 /// The built-in frameworks and mapping sets.
 pub struct Catalogs {
     frameworks: Vec<Arc<Framework>>,
     by_id: HashMap<String, usize>,
-    oscal: HashMap<String, Arc<serde_json::Value>>,
+    /// OSCAL documents as compact JSON: a parsed document takes several times the memory,
+    /// and they are only needed for exports and profile imports.
+    oscal: HashMap<String, Arc<[u8]>>,
     mappings: MappingIndex,
     search: SearchIndex,
 }
@@ -183,10 +189,11 @@ impl Catalogs {
             parsed.framework.name = format!("NIST SP 800-53 Rev. 5 {label} baseline");
             parsed.framework.publisher = "NIST".into();
             parsed.framework.profile_of = Some(SP800_53_ID.into());
-            oscal_docs.insert(id, Arc::new(parsed.document));
+            oscal_docs.insert(id, compact(&parsed.document));
             frameworks.push(parsed.framework);
         }
-        oscal_docs.insert(SP800_53_ID.to_owned(), sp_doc);
+        oscal_docs.insert(SP800_53_ID.to_owned(), compact(&sp_doc));
+        drop(sp_doc);
 
         let mut sets: Vec<MappingSet> = Vec::new();
         for text in OUR_MAPPINGS {
@@ -255,8 +262,10 @@ impl Catalogs {
     }
 
     /// The OSCAL document a built-in framework is published as (SP 800-53 and its baselines).
-    pub fn oscal_document(&self, id: &str) -> Option<&serde_json::Value> {
-        self.oscal.get(id).map(|d| d.as_ref())
+    pub fn oscal_document(&self, id: &str) -> Option<serde_json::Value> {
+        self.oscal
+            .get(id)
+            .and_then(|d| serde_json::from_slice(d).ok())
     }
 
     /// The mapping sets.
