@@ -340,6 +340,22 @@ server_test!(
             .unwrap();
         assert!(r.status().is_client_error(), "{}", r.status());
 
+        // Endless repeated fields before the file are cut off.
+        let mut f = Form::new().text("title", "Many");
+        for _ in 0..300 {
+            f = f.text("controls", "x".repeat(1000));
+        }
+        let f = f.part("file", Part::bytes(PDF.to_vec()).file_name("a.pdf"));
+        let r = upload(&cm, "/api/v1/evidence/files", f).await;
+        let body = json_of(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("256 KiB"),
+            "{body}"
+        );
+
         assert!(items(&cm, "?all_versions=true").await.is_empty());
         assert!(blob_files(&srv).is_empty(), "{:?}", blob_files(&srv));
 

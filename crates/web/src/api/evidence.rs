@@ -29,6 +29,8 @@ use crate::routes::Registry;
 
 /// Largest text field of an upload form (title, description, dates, control ids).
 const FIELD_MAX: usize = 64 * 1024;
+/// Largest total of the text fields of an upload form.
+const FIELDS_MAX: usize = 256 * 1024;
 
 pub(super) fn register(r: Registry) -> Registry {
     r.api(perm(Permission::ProgramRead), routes!(list_evidence))
@@ -77,6 +79,9 @@ pub(crate) async fn upload(
     let mut input = EvidenceInput::default();
     let mut sha256: Option<String> = None;
     let mut dates: [Option<String>; 3] = [None, None, None];
+    // All the fields before the file together (a client repeating `controls` forever must
+    // not grow the server's memory).
+    let mut fields_total = 0usize;
     loop {
         let Some(mut field) = mp.next_field().await.map_err(malformed)? else {
             return Err(AppError::invalid(
@@ -130,6 +135,13 @@ pub(crate) async fn upload(
                 return Err(AppError::invalid(
                     &name,
                     format!("the field `{name}` is longer than 64 KiB"),
+                ));
+            }
+            fields_total += chunk.len();
+            if fields_total > FIELDS_MAX {
+                return Err(AppError::invalid(
+                    &name,
+                    "the fields before the file are longer than 256 KiB together",
                 ));
             }
             text.extend_from_slice(&chunk);
