@@ -901,41 +901,17 @@ impl App {
             .filter(|c| only.is_none_or(|o| o.contains(&c.id)))
             .collect();
         let mut by_control: BTreeMap<String, Vec<(String, String, DateRange)>> = BTreeMap::new();
-        let page = Filter {
-            effective_after: Some(period.start),
-            effective_before: Some(period.end),
-            limit: 500,
-            ..Filter::default()
-        };
-        let mut cursor = None;
-        loop {
-            let rows = store_ev::list(
-                &self.store,
-                org,
-                &Filter {
-                    after: cursor.clone(),
-                    ..page.clone()
-                },
-            )
-            .await?;
-            for e in rows.iter().filter(|e| e.disposed_at.is_none()) {
-                for c in store_ev::controls_of(&self.store, org, &e.id).await? {
-                    if let Some(ctl) = controls.iter().find(|x| x.id == c) {
-                        let span = covered_span(ctl.frequency, e.effective_from, e.effective_until);
-                        by_control.entry(c).or_default().push((
-                            e.id.clone(),
-                            e.title.clone(),
-                            span,
-                        ));
-                    }
-                }
+        let freq: HashMap<&str, Frequency> = controls
+            .iter()
+            .map(|c| (c.id.as_str(), c.frequency))
+            .collect();
+        for (c, id, title, from, until) in
+            store_ev::period_rows(&self.store, org, period.start, period.end).await?
+        {
+            if let Some(f) = freq.get(c.as_str()) {
+                let span = covered_span(*f, from, until);
+                by_control.entry(c).or_default().push((id, title, span));
             }
-            if rows.len() < 500 {
-                break;
-            }
-            cursor = rows
-                .last()
-                .map(|e| (e.created_at.as_micros(), e.id.clone()));
         }
         Ok(controls
             .iter()

@@ -76,12 +76,8 @@ pub enum EvidenceCommand {
 }
 
 fn date(flag: &str, s: Option<String>) -> anyhow::Result<Option<Date>> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    s.map(|s| {
-        Date::parse(&s, fmt)
-            .map_err(|_| anyhow::anyhow!("--{flag}: `{s}` is not a date (YYYY-MM-DD)"))
-    })
-    .transpose()
+    s.map(|s| attest_domain::evidence::parse_day(&s).map_err(|e| anyhow::anyhow!("--{flag}: {e}")))
+        .transpose()
 }
 
 /// Runs `attest evidence …`.

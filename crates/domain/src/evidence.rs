@@ -85,6 +85,21 @@ text_enum!(EvidenceSource, "evidence source",
     Automated => "automated" / "Automated check",
 );
 
+/// How Attest writes a calendar day everywhere (API, forms, command line, storage).
+const DAY: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+/// Reads a day written as YYYY-MM-DD.
+pub fn parse_day(s: &str) -> Result<Date, String> {
+    let s = s.trim();
+    Date::parse(s, DAY).map_err(|_| format!("`{s}` is not a date: use YYYY-MM-DD"))
+}
+
+/// Writes a day as YYYY-MM-DD.
+pub fn day_text(d: Date) -> String {
+    d.format(DAY).unwrap_or_else(|_| d.to_string())
+}
+
 /// A range of calendar days, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DateRange {

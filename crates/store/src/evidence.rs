@@ -95,16 +95,10 @@ struct Row {
     disposal_reason: Option<String>,
 }
 
-const DATE: &[time::format_description::FormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
-
-/// A day as stored.
-pub fn date_text(d: Date) -> String {
-    d.format(DATE).expect("a date formats")
-}
+use attest_domain::evidence::day_text as date_text;
 
 fn parse_date(s: &str) -> StoreResult<Date> {
-    Date::parse(s, DATE).map_err(|e| StoreError::Corrupt(format!("bad date `{s}`: {e}")))
+    attest_domain::evidence::parse_day(s).map_err(StoreError::Corrupt)
 }
 
 impl TryFrom<Row> for Evidence {
@@ -475,4 +469,37 @@ pub async fn live_files_without_blob_row(store: &Store) -> StoreResult<Vec<(Stri
     )
     .fetch_all(store.pool())
     .await?)
+}
+
+/// Current evidence (not disposed of) whose effective period may touch a period, one row per
+/// control it supports: (control, evidence id, title, effective from, effective until).
+pub async fn period_rows(
+    store: &Store,
+    org: OrgId,
+    start: Date,
+    end: Date,
+) -> StoreResult<Vec<(String, String, String, Date, Option<Date>)>> {
+    let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT ec.control_id, e.id, e.title, e.effective_from, e.effective_until FROM evidence_controls ec \
+         JOIN evidence e ON e.id = ec.evidence_id \
+         WHERE ec.org_id = $1 AND e.superseded_by IS NULL AND e.disposed_at IS NULL \
+         AND e.effective_from <= $2 AND (e.effective_until IS NULL OR e.effective_until >= $3) \
+         ORDER BY e.effective_from, e.id",
+    )
+    .bind(org.to_string())
+    .bind(date_text(end))
+    .bind(date_text(start))
+    .fetch_all(store.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(c, id, title, f, u)| {
+            Ok((
+                c,
+                id,
+                title,
+                parse_date(&f)?,
+                u.as_deref().map(parse_date).transpose()?,
+            ))
+        })
+        .collect()
 }

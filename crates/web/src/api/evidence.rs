@@ -8,7 +8,7 @@ use attest_app::evidence::{
 };
 use attest_app::{AppError, Permission};
 use attest_domain::UserId;
-use attest_domain::evidence::{DateRange, EvidenceSource};
+use attest_domain::evidence::{DateRange, EvidenceSource, parse_day};
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Multipart, State};
@@ -51,14 +51,19 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::EvidenceDispose), routes!(dispose))
 }
 
-fn date(field: &str, s: Option<&str>) -> Result<Option<Date>, AppError> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    s.map(str::trim)
-        .filter(|s| !s.is_empty())
+/// An optional day (blank is none); a malformed one is refused naming `field`.
+pub(crate) fn date(field: &str, s: Option<&str>) -> Result<Option<Date>, AppError> {
+    s.filter(|s| !s.trim().is_empty())
+        .map(|s| parse_day(s).map_err(|e| AppError::invalid(field, e)))
+        .transpose()
+}
+
+/// An optional user id (blank is none).
+pub(crate) fn user_id(field: &str, s: Option<&str>) -> Result<Option<UserId>, AppError> {
+    s.filter(|s| !s.is_empty())
         .map(|s| {
-            Date::parse(s, fmt).map_err(|_| {
-                AppError::invalid(field, format!("`{s}` is not a date: use YYYY-MM-DD"))
-            })
+            s.parse::<UserId>()
+                .map_err(|_| AppError::invalid(field, "not a user id"))
         })
         .transpose()
 }
@@ -342,14 +347,7 @@ async fn list_evidence(
             .into());
         }
     };
-    let owner = q
-        .owner
-        .filter(|o| !o.is_empty())
-        .map(|o| {
-            o.parse::<UserId>()
-                .map_err(|_| AppError::invalid("owner", "not a user id"))
-        })
-        .transpose()?;
+    let owner = user_id("owner", q.owner.as_deref())?;
     Ok(axum::Json(
         st.app
             .list_evidence(
@@ -505,14 +503,7 @@ async fn overdue(
     Extension(auth): Extension<Auth>,
     ApiQuery(q): ApiQuery<OverdueQuery>,
 ) -> Result<axum::Json<Vec<ControlFreshness>>, WebError> {
-    let owner = q
-        .owner
-        .filter(|o| !o.is_empty())
-        .map(|o| {
-            o.parse::<UserId>()
-                .map_err(|_| AppError::invalid("owner", "not a user id"))
-        })
-        .transpose()?;
+    let owner = user_id("owner", q.owner.as_deref())?;
     Ok(axum::Json(
         st.app.overdue_controls(&auth.caller, owner).await?,
     ))

@@ -4,7 +4,6 @@
 use askama::Template;
 use attest_app::evidence::{ControlFreshness, EvidenceQuery, EvidenceView};
 use attest_app::{AppError, Permission};
-use attest_domain::UserId;
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Multipart, State};
@@ -12,8 +11,9 @@ use axum::response::Response;
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Deserialize;
 
-use super::{Shell, render, render_status, see_other};
+use super::{Shell, message, render, render_status, see_other};
 use crate::AppState;
+use crate::api::evidence::{date, user_id};
 use crate::auth::Auth;
 use crate::error::{ApiPath, ApiQuery, PageForm, WebError};
 use crate::routes::{Access, Registry};
@@ -51,18 +51,6 @@ pub(super) fn register(r: Registry) -> Registry {
             Access::Perm(Permission::EvidenceDispose),
             dispose,
         )
-}
-
-fn message(e: AppError) -> Result<String, WebError> {
-    match e {
-        AppError::Invalid { .. }
-        | AppError::Conflict { .. }
-        | AppError::Rule { .. }
-        | AppError::Forbidden(_)
-        | AppError::TooLarge(_)
-        | AppError::NotFound(_) => Ok(e.to_string()),
-        other => Err(WebError::page(other)),
-    }
 }
 
 /// An evidence row as listed.
@@ -133,16 +121,6 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-fn day(field: &str, s: &str) -> Result<Option<time::Date>, AppError> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    if s.trim().is_empty() {
-        return Ok(None);
-    }
-    time::Date::parse(s.trim(), fmt)
-        .map(Some)
-        .map_err(|_| AppError::invalid(field, format!("`{s}` is not a date: use YYYY-MM-DD")))
-}
-
 async fn list_view(
     st: &AppState,
     auth: &Auth,
@@ -168,13 +146,11 @@ async fn list_view(
         }
         _ => error = Some("Give both a framework and a requirement.".into()),
     }
-    if let Some(o) = q.owner.as_deref().filter(|s| !s.is_empty()) {
-        match o.parse::<UserId>() {
-            Ok(u) => query.owner = Some(u),
-            Err(_) => error = Some("Unknown owner.".into()),
-        }
+    match user_id("owner", q.owner.as_deref()) {
+        Ok(u) => query.owner = u,
+        Err(e) => error = Some(e.to_string()),
     }
-    match day("on", q.on.as_deref().unwrap_or_default()) {
+    match date("on", q.on.as_deref()) {
         Ok(d) => query.effective_on = d,
         Err(e) => error = Some(e.to_string()),
     }
@@ -276,7 +252,7 @@ async fn new_version(
 ) -> Result<Response, WebError> {
     match crate::api::evidence::upload(&st, &auth, mp, Some(&id)).await {
         Ok(e) => Ok(see_other(&format!("/evidence/{}?notice=corrected", e.id))),
-        Err(e) => item_view(&st, &auth, &id, Some(message(e)?)).await,
+        Err(e) => item_view(&st, &auth, &id, None, Some(message(e)?)).await,
     }
 }
 
@@ -315,6 +291,7 @@ async fn item_view(
     st: &AppState,
     auth: &Auth,
     id: &str,
+    notice: Option<&str>,
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let d = st
@@ -342,7 +319,23 @@ async fn item_view(
         .and_then(|r| serde_json::to_string_pretty(r).ok());
     let current = d.evidence.superseded_by.is_none() && d.evidence.disposed_at.is_none();
     let view = ItemPage {
-        shell: Shell::new(st, auth, d.evidence.title.clone(), "evidence").await?,
+        shell: Shell::new(st, auth, d.evidence.title.clone(), "evidence")
+            .await?
+            .notice_code(
+                notice,
+                &[
+                    ("added", "Evidence added."),
+                    (
+                        "corrected",
+                        "New version added; the earlier one stays as it was.",
+                    ),
+                    ("held", "Legal hold changed."),
+                    (
+                        "disposed",
+                        "Disposed of: the files are deleted, this record stays.",
+                    ),
+                ],
+            ),
         kind: d.evidence.kind.label(),
         source: d.evidence.source.label(),
         size: size_text(d.evidence.size),
@@ -368,8 +361,8 @@ async fn item_view(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Notice {
-    #[allow(dead_code)]
     notice: Option<String>,
 }
 
@@ -377,9 +370,9 @@ async fn item(
     State(st): State<AppState>,
     Extension(auth): Extension<Auth>,
     ApiPath(id): ApiPath<String>,
-    ApiQuery(_): ApiQuery<Notice>,
+    ApiQuery(q): ApiQuery<Notice>,
 ) -> Result<Response, WebError> {
-    item_view(&st, &auth, &id, None).await
+    item_view(&st, &auth, &id, q.notice.as_deref(), None).await
 }
 
 /// Images and PDFs shown on the item's page: inline, only for those types, sandboxed, and
@@ -447,8 +440,8 @@ async fn legal_hold(
         .set_legal_hold(&auth.caller, &id, f.on == "true", &f.reason)
         .await
     {
-        Ok(()) => Ok(see_other(&format!("/evidence/{id}"))),
-        Err(e) => item_view(&st, &auth, &id, Some(message(e)?)).await,
+        Ok(()) => Ok(see_other(&format!("/evidence/{id}?notice=held"))),
+        Err(e) => item_view(&st, &auth, &id, None, Some(message(e)?)).await,
     }
 }
 
@@ -464,8 +457,8 @@ async fn dispose(
     PageForm(f): PageForm<DisposeForm>,
 ) -> Result<Response, WebError> {
     match st.app.dispose_evidence(&auth.caller, &id, &f.reason).await {
-        Ok(()) => Ok(see_other(&format!("/evidence/{id}"))),
-        Err(e) => item_view(&st, &auth, &id, Some(message(e)?)).await,
+        Ok(()) => Ok(see_other(&format!("/evidence/{id}?notice=disposed"))),
+        Err(e) => item_view(&st, &auth, &id, None, Some(message(e)?)).await,
     }
 }
 
@@ -499,13 +492,7 @@ async fn due(
     Extension(auth): Extension<Auth>,
     ApiQuery(q): ApiQuery<DueQuery>,
 ) -> Result<Response, WebError> {
-    let owner = match q.owner.as_deref().filter(|s| !s.is_empty()) {
-        Some(o) => Some(
-            o.parse::<UserId>()
-                .map_err(|_| WebError::page(AppError::invalid("owner", "unknown owner")))?,
-        ),
-        None => None,
-    };
+    let owner = user_id("owner", q.owner.as_deref()).map_err(WebError::page)?;
     let members: Vec<(String, String)> = st
         .app
         .assignable_people(&auth.caller)
@@ -557,15 +544,11 @@ async fn due(
             to_row(c, when)
         })
         .collect();
-    render_page_due(DuePage {
+    Ok(render(&DuePage {
         shell: Shell::new(&st, &auth, "Evidence due", "evidence").await?,
         overdue,
         due,
         owner: q.owner.unwrap_or_default(),
         members,
-    })
-}
-
-fn render_page_due(p: DuePage) -> Result<Response, WebError> {
-    Ok(render(&p))
+    }))
 }

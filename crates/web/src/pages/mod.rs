@@ -283,6 +283,20 @@ pub fn form_error(e: AppError) -> Result<(String, String), WebError> {
     }
 }
 
+/// A form message from an expected refusal, or the error page for anything else.
+pub(crate) fn message(e: attest_app::AppError) -> Result<String, WebError> {
+    use attest_app::AppError as E;
+    match e {
+        E::Invalid { .. }
+        | E::Conflict { .. }
+        | E::Rule { .. }
+        | E::Forbidden(_)
+        | E::TooLarge(_)
+        | E::NotFound(_) => Ok(e.to_string()),
+        other => Err(WebError::page(other)),
+    }
+}
+
 /// A redirect after a successful form (303 so the browser follows with GET).
 pub fn see_other(to: &str) -> Response {
     axum::response::Redirect::to(to).into_response()

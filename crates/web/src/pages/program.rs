@@ -20,7 +20,7 @@ use axum::response::Response;
 use http::{Method, StatusCode};
 use serde::Deserialize;
 
-use super::{Shell, render, render_status, see_other};
+use super::{Shell, message, render, render_status, see_other};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiPath, ApiQuery, PageForm, WebError};
@@ -94,18 +94,6 @@ pub(super) fn register(r: Registry) -> Registry {
 
 fn page_err(e: AppError) -> WebError {
     WebError::page(e)
-}
-
-/// A form message from an expected refusal, or the error page for anything else.
-fn message(e: AppError) -> Result<String, WebError> {
-    match e {
-        AppError::Invalid { .. }
-        | AppError::Conflict { .. }
-        | AppError::Rule { .. }
-        | AppError::Forbidden(_)
-        | AppError::NotFound(_) => Ok(e.to_string()),
-        other => Err(WebError::page(other)),
-    }
 }
 
 fn status_class(s: RequirementStatus) -> &'static str {
