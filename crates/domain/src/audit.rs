@@ -257,9 +257,7 @@ impl ChainVerifier {
         let rest = canonical
             .strip_prefix(self.prefix.as_bytes())
             .ok_or(ChainBreak::Malformed { seq })?;
-        let mut digits = itoa_buf(seq);
-        digits.push(SEPARATOR as u8);
-        if !rest.starts_with(&digits) {
+        if !starts_with_seq(rest, seq) {
             return Err(ChainBreak::Malformed { seq });
         }
         let hash = entry_hash(canonical, &self.last_hash);
@@ -300,8 +298,25 @@ pub fn classify_failure(
     }
 }
 
-fn itoa_buf(n: i64) -> Vec<u8> {
-    n.to_string().into_bytes()
+/// Whether `text` starts with `seq` in decimal (canonical: no sign, no leading zero) and then
+/// the separator; compares digit by digit, without formatting the number.
+fn starts_with_seq(text: &[u8], seq: i64) -> bool {
+    let Some(end) = text.iter().position(|&b| b == SEPARATOR as u8) else {
+        return false;
+    };
+    let digits = &text[..end];
+    if digits.is_empty() || digits.len() > 19 || (digits[0] == b'0' && digits.len() > 1) {
+        return false;
+    }
+    // At most 19 digits: fits in a u64 without overflow.
+    let mut n: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return false;
+        }
+        n = n * 10 + u64::from(d - b'0');
+    }
+    u64::try_from(seq) == Ok(n)
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -326,6 +341,21 @@ pub fn parse_hash(hex_text: &str) -> Option<Hash> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sequence_prefix_is_exact() {
+        let sep = super::SEPARATOR;
+        let ok = |t: &str, n| super::starts_with_seq(t.as_bytes(), n);
+        assert!(ok(&format!("12{sep}rest"), 12));
+        assert!(!ok(&format!("12{sep}rest"), 1));
+        assert!(!ok(&format!("012{sep}rest"), 12));
+        assert!(!ok(&format!("-12{sep}rest"), -12));
+        assert!(!ok("12", 12));
+        assert!(!ok(&format!("{sep}rest"), 0));
+        assert!(ok(&format!("0{sep}"), 0));
+        assert!(!ok(&format!("9999999999999999999{sep}"), i64::MAX));
+        assert!(ok(&format!("{}{sep}", i64::MAX), i64::MAX));
+    }
+
     use super::*;
     use proptest::prelude::*;
 

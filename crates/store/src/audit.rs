@@ -360,8 +360,11 @@ mod sqlite {
     fn scan(
         tx: &rusqlite::Transaction<'_>,
     ) -> StoreResult<std::collections::HashMap<Vec<u8>, (ChainVerifier, bool)>> {
-        let mut chains: std::collections::HashMap<Vec<u8>, (ChainVerifier, bool)> =
-            std::collections::HashMap::new();
+        // Verifiers by chain; consecutive rows mostly belong to one chain, so the last one
+        // used is compared first and the map is consulted only when the chain changes.
+        let mut slots: Vec<(Vec<u8>, ChainVerifier, bool)> = Vec::new();
+        let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+        let mut last = usize::MAX;
         let mut st = tx
             .prepare_cached(
                 "SELECT CAST(chain AS BLOB), seq, CAST(entry AS BLOB), CAST(hash AS BLOB) FROM audit_log",
@@ -373,16 +376,19 @@ mod sqlite {
                 .get_ref(0)
                 .and_then(|x| x.as_bytes().map_err(Into::into))
                 .map_err(err)?;
-            let slot = match chains.get_mut(chain) {
-                Some(s) => s,
-                None => {
-                    let name = String::from_utf8_lossy(chain).into_owned();
-                    chains
-                        .entry(chain.to_vec())
-                        .or_insert_with(|| (ChainVerifier::new(&name), true))
-                }
-            };
-            if !slot.1 {
+            if slots.get(last).is_none_or(|s| s.0 != chain) {
+                last = match index.get(chain) {
+                    Some(&i) => i,
+                    None => {
+                        let name = String::from_utf8_lossy(chain).into_owned();
+                        slots.push((chain.to_vec(), ChainVerifier::new(&name), true));
+                        index.insert(chain.to_vec(), slots.len() - 1);
+                        slots.len() - 1
+                    }
+                };
+            }
+            let slot = &mut slots[last];
+            if !slot.2 {
                 continue;
             }
             let seq: i64 = r.get(1).map_err(err)?;
@@ -394,11 +400,11 @@ mod sqlite {
                 .get_ref(3)
                 .and_then(|x| x.as_bytes().map_err(Into::into))
                 .map_err(err)?;
-            if seq != slot.0.verified() + 1 || slot.0.check(seq, text, hash).is_err() {
-                slot.1 = false;
+            if seq != slot.1.verified() + 1 || slot.1.check(seq, text, hash).is_err() {
+                slot.2 = false;
             }
         }
-        Ok(chains)
+        Ok(slots.into_iter().map(|(k, v, ok)| (k, (v, ok))).collect())
     }
 
     fn walk(
