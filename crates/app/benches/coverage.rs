@@ -137,11 +137,15 @@ async fn run() {
 
     // Baseline: reading the rows alone.
     let mut base = Vec::new();
+    let (mut read_controls, mut read_links) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
         let t = Instant::now();
         let c = store_ctl::list(&store, org).await.unwrap();
+        let between = Instant::now();
         let l = store_ctl::all_links(&store, org).await.unwrap();
         base.push(t.elapsed());
+        read_controls.push(between - t);
+        read_links.push(between.elapsed());
         assert_eq!((c.len(), l.len()), (CONTROLS, LINKS));
     }
 
@@ -186,7 +190,11 @@ async fn run() {
     let (p50, p90) = stats(pure);
     let (c50, c90) = stats(cold);
     let (w50, w90) = stats(whole);
+    let (rc50, rc90) = stats(read_controls);
+    let (rl50, rl90) = stats(read_links);
     println!("baseline  read rows only        median {b50:7.2} ms  p90 {b90:7.2} ms");
+    println!("            of which controls   median {rc50:7.2} ms  p90 {rc90:7.2} ms");
+    println!("            of which links      median {rl50:7.2} ms  p90 {rl90:7.2} ms");
     println!("compute   all frameworks        median {p50:7.2} ms  p90 {p90:7.2} ms");
     println!(
         "use case  cold (rows read)      median {c50:7.2} ms  p90 {c90:7.2} ms  ({:.2}x the baseline read)",

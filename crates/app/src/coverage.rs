@@ -7,7 +7,7 @@ use attest_domain::OrgId;
 
 use attest_domain::coverage::{Assessment, LinkedControl, RequirementStatus, assess};
 use attest_domain::framework::Framework;
-use attest_store::control::{self as store_ctl, Control, Link};
+use attest_store::control::{self as store_ctl, Control, CoverageLink};
 use serde::Serialize;
 
 use crate::framework::{FrameworkSummary, base_id};
@@ -66,15 +66,19 @@ pub struct CoverageInputs<'a> {
     /// Controls by id.
     pub controls: HashMap<&'a str, &'a Control>,
     /// Links by (framework, requirement).
-    pub links: HashMap<(&'a str, &'a str), Vec<&'a Link>>,
+    pub links: HashMap<(&'a str, &'a str), Vec<&'a CoverageLink>>,
     /// Whether each control's evidence is fresh (absent: not judged).
     pub fresh: HashMap<&'a str, bool>,
 }
 
 impl<'a> CoverageInputs<'a> {
     /// Indexes controls and links.
-    pub fn new(controls: &'a [Control], links: &'a [Link], fresh: HashMap<&'a str, bool>) -> Self {
-        let mut by_req: HashMap<(&str, &str), Vec<&Link>> = HashMap::new();
+    pub fn new(
+        controls: &'a [Control],
+        links: &'a [CoverageLink],
+        fresh: HashMap<&'a str, bool>,
+    ) -> Self {
+        let mut by_req: HashMap<(&str, &str), Vec<&CoverageLink>> = HashMap::new();
         for l in links {
             by_req
                 .entry((l.framework_id.as_str(), l.requirement_id.as_str()))
@@ -209,7 +213,7 @@ pub struct ProgramSnapshot {
     /// Controls.
     pub controls: Vec<Control>,
     /// Their links.
-    pub links: Vec<Link>,
+    pub links: Vec<CoverageLink>,
     /// Evidence spans: (control, effective from, effective until).
     pub spans: Vec<(String, time::Date, Option<time::Date>)>,
     /// Frameworks in use.
