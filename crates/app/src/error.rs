@@ -35,6 +35,10 @@ pub enum AppError {
     /// The content is larger than allowed.
     #[error("{0}")]
     TooLarge(String),
+    /// A service Attest depends on failed (the evidence store is full or unreachable):
+    /// `message` is shown, `detail` only logged (it may name paths or hosts).
+    #[error("{message}")]
+    Unavailable { message: String, detail: String },
     /// Anything else: logged in full, shown to people as a generic failure.
     #[error("internal error: {0}")]
     Internal(String),
@@ -64,6 +68,7 @@ impl AppError {
             AppError::Rejected { .. } => "invalid_file",
             AppError::Throttled { .. } => "throttled",
             AppError::TooLarge(_) => "too_large",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -109,7 +114,34 @@ impl From<attest_blobs::BlobError> for AppError {
             B::HashMismatch { .. } => AppError::invalid("sha256", e.to_string()),
             B::Interrupted(_) => AppError::invalid("file", e.to_string()),
             B::NotFound => AppError::NotFound("file"),
-            B::Config(_) | B::Store(_) => AppError::Internal(e.to_string()),
+            B::Store(ref source) => {
+                let message = if storage_full(source) {
+                    "the evidence store is out of space: nothing was saved; \
+                     free space in the store, then try again"
+                } else {
+                    "the evidence store is unavailable: nothing was saved; try again later"
+                };
+                AppError::Unavailable {
+                    message: message.to_owned(),
+                    detail: e.to_string(),
+                }
+            }
+            B::Config(_) => AppError::Internal(e.to_string()),
         }
     }
+}
+
+/// Whether a storage error comes from a full disk (`ENOSPC`, or a quota: `EDQUOT`).
+fn storage_full(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && (io.kind() == std::io::ErrorKind::StorageFull
+                || io.kind() == std::io::ErrorKind::QuotaExceeded)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }

@@ -119,6 +119,75 @@ impl fmt::Debug for BlobStore {
 
 const SNIFF_BYTES: usize = 8 * 1024;
 
+/// Size of each part written to the store: S3's smallest allowed part is 5 MiB. With one
+/// part in flight and one filling, an upload holds about two parts in memory, whatever its
+/// size.
+const PART_BYTES: usize = 5 * 1024 * 1024;
+
+/// Bytes handed to the hashing thread at a time: large enough that waking it costs nothing
+/// next to the hashing, small enough to keep memory flat.
+const HASH_BATCH_BYTES: usize = 1024 * 1024;
+
+/// SHA-256 on a thread of its own. Hashing is the one step of an ingest that cannot be split
+/// (each block depends on the last) and takes a core's worth of time; on its own thread it
+/// overlaps with receiving and writing, so an ingest runs at the speed of the hash alone.
+struct PipelinedHasher {
+    batch: Vec<Bytes>,
+    batched: usize,
+    tx: tokio::sync::mpsc::Sender<Vec<Bytes>>,
+    done: tokio::task::JoinHandle<Hash>,
+}
+
+impl PipelinedHasher {
+    fn start() -> Self {
+        // Four batches in the queue: at most about 5 MiB waiting to be hashed.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(4);
+        let done = tokio::task::spawn_blocking(move || {
+            let mut h = Sha256::new();
+            while let Some(batch) = rx.blocking_recv() {
+                for b in batch {
+                    h.update(&b);
+                }
+            }
+            h.finalize().into()
+        });
+        Self {
+            batch: Vec::new(),
+            batched: 0,
+            tx,
+            done,
+        }
+    }
+
+    async fn update(&mut self, chunk: Bytes) -> BlobResult<()> {
+        self.batched += chunk.len();
+        self.batch.push(chunk);
+        if self.batched >= HASH_BATCH_BYTES {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> BlobResult<()> {
+        self.batched = 0;
+        let batch = std::mem::take(&mut self.batch);
+        self.tx
+            .send(batch)
+            .await
+            .map_err(|_| BlobError::Interrupted("the hashing thread stopped".into()))
+    }
+
+    async fn finish(mut self) -> BlobResult<Hash> {
+        if !self.batch.is_empty() {
+            self.flush().await?;
+        }
+        drop(self.tx);
+        self.done
+            .await
+            .map_err(|e| BlobError::Interrupted(format!("the hashing thread failed: {e}")))
+    }
+}
+
 impl BlobStore {
     /// Blobs in a local directory (created if missing).
     pub fn local(dir: &FsPath) -> BlobResult<Self> {
@@ -193,8 +262,8 @@ impl BlobStore {
     {
         let staging = Path::from(format!("staging/{}", uuid::Uuid::now_v7()));
         let upload = self.inner.put_multipart(&staging).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 * 1024 * 1024);
-        let mut hasher = Sha256::new();
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut hasher = PipelinedHasher::start();
         let mut size: u64 = 0;
         let mut head = Vec::new();
         let result: BlobResult<()> = async {
@@ -208,8 +277,8 @@ impl BlobStore {
                     let take = (SNIFF_BYTES - head.len()).min(chunk.len());
                     head.extend_from_slice(&chunk[..take]);
                 }
-                hasher.update(&chunk);
-                writer.wait_for_capacity(2).await?;
+                hasher.update(chunk.clone()).await?;
+                writer.wait_for_capacity(1).await?;
                 writer.put(chunk);
             }
             Ok(())
@@ -220,8 +289,19 @@ impl BlobStore {
             let _ = self.inner.delete(&staging).await;
             return Err(e);
         }
-        writer.finish().await?;
-        let sha256: Hash = hasher.finalize().into();
+        // Both finish together: the last part is written while the last bytes are hashed.
+        let (written, hashed) = tokio::join!(writer.finish(), hasher.finish());
+        let sha256 = match (written, hashed) {
+            (Ok(_), Ok(sha256)) => sha256,
+            (Err(e), _) => {
+                let _ = self.inner.delete(&staging).await;
+                return Err(e.into());
+            }
+            (_, Err(e)) => {
+                let _ = self.inner.delete(&staging).await;
+                return Err(e);
+            }
+        };
         if let Some(d) = declared
             && d != sha256
         {

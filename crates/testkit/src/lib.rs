@@ -15,6 +15,8 @@ use attest_store::testing::{self, TestDb};
 pub use attest_web::routes::{Access, Registry, RouteSpec};
 use reqwest::redirect::Policy;
 
+pub mod stores;
+
 /// A running server.
 pub struct TestServer {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -70,7 +72,7 @@ impl TestServer {
         backend: Backend,
         extend: impl FnOnce(Registry) -> Registry,
     ) -> Option<Self> {
-        Self::start_full(backend, extend, |_| {}).await
+        Self::start_full(backend, extend, |_| {}, None).await
     }
 
     /// Starts a server with changed settings (a small upload limit, say).
@@ -78,17 +80,32 @@ impl TestServer {
         backend: Backend,
         configure: impl FnOnce(&mut AppConfig),
     ) -> Option<Self> {
-        Self::start_full(backend, |r| r, configure).await
+        Self::start_full(backend, |r| r, configure, None).await
+    }
+
+    /// Starts a server whose evidence goes to the blob store `blobs` makes (given the
+    /// server's temporary blob directory): an S3 bucket, or a disk that fills up.
+    pub async fn start_with_blobs(
+        backend: Backend,
+        blobs: impl FnOnce(&std::path::Path) -> BlobStore,
+    ) -> Option<Self> {
+        let blob_dir = tempfile::tempdir().expect("temp dir");
+        let blobs = blobs(blob_dir.path());
+        Self::start_full(backend, |r| r, |_| {}, Some((blob_dir, blobs))).await
     }
 
     async fn start_full(
         backend: Backend,
         extend: impl FnOnce(Registry) -> Registry,
         configure: impl FnOnce(&mut AppConfig),
+        blobs: Option<(tempfile::TempDir, BlobStore)>,
     ) -> Option<Self> {
+        let (blob_dir, blobs) = blobs.unwrap_or_else(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let store = BlobStore::local(dir.path()).expect("blob store");
+            (dir, store)
+        });
         let db = testing::fresh(backend).await?;
-        let blob_dir = tempfile::tempdir().expect("temp dir");
-        let blobs = BlobStore::local(blob_dir.path()).expect("blob store");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

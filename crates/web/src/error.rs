@@ -62,6 +62,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Rule { .. } | AppError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -150,6 +151,10 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = status_of(&self.error);
         let message = match &self.error {
+            AppError::Unavailable { message, detail } => {
+                tracing::error!(error = %detail, "{message}");
+                message.clone()
+            }
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 "Attest could not complete this request; the details are in the server log."
