@@ -153,24 +153,9 @@ pub async fn by_ref(store: &Store, org: OrgId, reference: &str) -> StoreResult<O
         .transpose()
 }
 
-/// Every control of an organisation, by reference (byte order, the same on both backends).
-/// Read as one JSON array built by the database rather than a row per control: the drivers'
-/// cost per row dominates reading thousands of controls, and coverage reads them all.
+/// Every control of an organisation, by reference (byte order, the same on both backends),
+/// read in one packed value ([`packed_rows`]): coverage reads them all.
 pub async fn list(store: &Store, org: OrgId) -> StoreResult<Vec<Control>> {
-    let sql = match store.backend() {
-        Backend::Sqlite => {
-            "SELECT json_group_array(json_array(id, ref, title, description, owner_id, frequency, status, created_at, updated_at)) \
-             FROM controls WHERE org_id = $1"
-        }
-        Backend::Postgres => {
-            "SELECT CAST(json_agg(json_build_array(id, ref, title, description, owner_id, frequency, status, created_at, updated_at)) AS TEXT) \
-             FROM controls WHERE org_id = $1"
-        }
-    };
-    let packed: Option<String> = sqlx::query_scalar(sql)
-        .bind(org.to_string())
-        .fetch_one(store.pool())
-        .await?;
     type Packed = (
         String,
         String,
@@ -182,14 +167,13 @@ pub async fn list(store: &Store, org: OrgId) -> StoreResult<Vec<Control>> {
         i64,
         i64,
     );
-    let rows: Vec<Packed> = match packed {
-        Some(text) => serde_json::from_str(&text).map_err(|e| {
-            StoreError::Corrupt(format!(
-                "the controls of organisation {org} do not unpack: {e}"
-            ))
-        })?,
-        None => Vec::new(),
-    };
+    let rows: Vec<Packed> = packed_rows(
+        store,
+        org,
+        "id, ref, title, description, owner_id, frequency, status, created_at, updated_at",
+        "controls",
+    )
+    .await?;
     let mut controls = rows
         .into_iter()
         .map(
@@ -212,6 +196,36 @@ pub async fn list(store: &Store, org: OrgId) -> StoreResult<Vec<Control>> {
         .collect::<StoreResult<Vec<Control>>>()?;
     controls.sort_unstable_by(|a, b| a.reference.cmp(&b.reference));
     Ok(controls)
+}
+
+/// Every row of an organisation in `table`, as tuples of `columns`, read as one JSON array
+/// the database builds (`json_group_array` on SQLite, `json_agg` on PostgreSQL) instead of a
+/// row at a time: the drivers' cost per row dominates reading thousands of short rows, and
+/// JSON escapes any text unambiguously. `columns` and `table` are constants of this module.
+async fn packed_rows<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    org: OrgId,
+    columns: &'static str,
+    table: &'static str,
+) -> StoreResult<Vec<T>> {
+    let sql = match store.backend() {
+        Backend::Sqlite => {
+            format!("SELECT json_group_array(json_array({columns})) FROM {table} WHERE org_id = $1")
+        }
+        Backend::Postgres => format!(
+            "SELECT CAST(json_agg(json_build_array({columns})) AS TEXT) FROM {table} WHERE org_id = $1"
+        ),
+    };
+    let packed: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(org.to_string())
+        .fetch_one(store.pool())
+        .await?;
+    match packed {
+        Some(text) => serde_json::from_str(&text).map_err(|e| {
+            StoreError::Corrupt(format!("{table} of organisation {org} do not unpack: {e}"))
+        }),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// A link from a control to a requirement.
@@ -347,32 +361,16 @@ pub struct CoverageLink {
     pub coverage: Coverage,
 }
 
-/// Every link of an organisation, as coverage needs them. Read as one JSON array built by
-/// the database rather than a row per link: the drivers' cost per row dominates a read of
-/// tens of thousands of short rows.
+/// Every link of an organisation, as coverage needs them, read in one packed value
+/// ([`packed_rows`]).
 pub async fn all_links(store: &Store, org: OrgId) -> StoreResult<Vec<CoverageLink>> {
-    let sql = match store.backend() {
-        Backend::Sqlite => {
-            "SELECT json_group_array(json_array(control_id, framework_id, requirement_id, coverage)) \
-             FROM control_links WHERE org_id = $1"
-        }
-        Backend::Postgres => {
-            "SELECT CAST(json_agg(json_build_array(control_id, framework_id, requirement_id, coverage)) AS TEXT) \
-             FROM control_links WHERE org_id = $1"
-        }
-    };
-    let packed: Option<String> = sqlx::query_scalar(sql)
-        .bind(org.to_string())
-        .fetch_one(store.pool())
-        .await?;
-    let rows: Vec<(String, String, String, String)> = match packed {
-        Some(text) => serde_json::from_str(&text).map_err(|e| {
-            StoreError::Corrupt(format!(
-                "the control links of organisation {org} do not unpack: {e}"
-            ))
-        })?,
-        None => Vec::new(),
-    };
+    let rows: Vec<(String, String, String, String)> = packed_rows(
+        store,
+        org,
+        "control_id, framework_id, requirement_id, coverage",
+        "control_links",
+    )
+    .await?;
     rows.into_iter()
         .map(|(control_id, framework_id, requirement_id, coverage)| {
             Ok(CoverageLink {

@@ -316,3 +316,31 @@ macro_rules! server_test {
         }
     };
 }
+
+/// Asserts a response's status and returns its JSON body (`null` when empty).
+pub async fn json_of(resp: reqwest::Response, want: reqwest::StatusCode) -> serde_json::Value {
+    let status = resp.status();
+    let body = resp.text().await.unwrap_or_default();
+    assert_eq!(status, want, "{body}");
+    if body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+    }
+}
+
+/// Every file under a directory, recursively (a blob store's content and anything else).
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            if e.file_type().expect("file type").is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}

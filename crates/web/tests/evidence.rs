@@ -3,22 +3,11 @@
 //! period gaps, paging, and the bad inputs that must leave nothing behind.
 
 use attest_domain::role::Role;
-use attest_testkit::{Backend, Browser, PASSWORD, TestServer, server_test};
+use attest_testkit::{Backend, Browser, PASSWORD, TestServer, json_of, server_test};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-async fn json_of(resp: reqwest::Response, want: StatusCode) -> Value {
-    let status = resp.status();
-    let body = resp.text().await.unwrap_or_default();
-    assert_eq!(status, want, "{body}");
-    if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
-    }
-}
 
 async fn control(b: &Browser, reference: &str, frequency: &str) -> String {
     let c = json_of(
@@ -65,19 +54,7 @@ async fn upload(b: &Browser, path: &str, f: Form) -> reqwest::Response {
 
 /// Files under the blob directory (content addresses and anything else).
 fn blob_files(srv: &TestServer) -> Vec<std::path::PathBuf> {
-    fn walk(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(srv.blob_dir.path(), &mut out);
-    out
+    attest_testkit::files_under(srv.blob_dir.path())
 }
 
 async fn items(b: &Browser, query: &str) -> Vec<Value> {

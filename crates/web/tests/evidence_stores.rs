@@ -5,25 +5,14 @@
 
 use attest_domain::role::Role;
 use attest_testkit::stores::{FullDisk, S3Server};
-use attest_testkit::{Backend, Browser, TestServer};
+use attest_testkit::{Backend, Browser, TestServer, json_of};
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
-
-async fn json_of(resp: reqwest::Response, want: StatusCode) -> Value {
-    let status = resp.status();
-    let body = resp.text().await.unwrap_or_default();
-    assert_eq!(status, want, "{body}");
-    if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
-    }
-}
 
 async fn control(b: &Browser) -> String {
     let c = json_of(
@@ -205,22 +194,6 @@ async fn s3_bucket_postgres() {
     s3_bucket(Backend::Postgres).await;
 }
 
-/// Files under a directory, recursively.
-fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out
-}
-
 async fn full_disk(backend: Backend) {
     // Room for 2 MiB of evidence.
     let Some(srv) =
@@ -266,7 +239,7 @@ async fn full_disk(backend: Backend) {
         .map(|e| e["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, vec!["Fits"]);
-    let left = files(srv.blob_dir.path());
+    let left = attest_testkit::files_under(srv.blob_dir.path());
     assert_eq!(left.len(), 1, "{left:?}");
     let report = srv.app.verify_blobs().await.unwrap();
     assert!(report.ok(), "{report:?}");

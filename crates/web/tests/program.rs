@@ -3,20 +3,9 @@
 //! the crosswalk with derived links and their review, and the 2013 → 2022 migration.
 
 use attest_domain::role::Role;
-use attest_testkit::{Browser, PASSWORD, TestServer, server_test};
+use attest_testkit::{Browser, PASSWORD, TestServer, json_of, server_test};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-async fn json_of(resp: reqwest::Response, want: StatusCode) -> Value {
-    let status = resp.status();
-    let body = resp.text().await.unwrap_or_default();
-    assert_eq!(status, want, "{body}");
-    if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
-    }
-}
 
 async fn new_control(b: &Browser, reference: &str, status: &str) -> String {
     let c = json_of(
