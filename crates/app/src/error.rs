@@ -114,6 +114,12 @@ impl From<attest_blobs::BlobError> for AppError {
             B::HashMismatch { .. } => AppError::invalid("sha256", e.to_string()),
             B::Interrupted(_) => AppError::invalid("file", e.to_string()),
             B::NotFound => AppError::NotFound("file"),
+            B::Corrupt { .. } => AppError::Unavailable {
+                message: "the stored file is damaged and cannot be served; \
+                          an administrator should run `attest verify`"
+                    .to_owned(),
+                detail: e.to_string(),
+            },
             B::Store(ref source) => {
                 let message = if storage_full(source) {
                     "the evidence store is out of space: nothing was saved; \

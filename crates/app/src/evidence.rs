@@ -306,18 +306,28 @@ pub fn sniff(head: &[u8]) -> String {
     }
 }
 
-fn encode_cursor(e: &Evidence) -> String {
-    format!("{}.{}", e.created_at.as_micros(), e.id)
+/// A page cursor: the order's letter (`n` newest, `p` by period), its key and the id.
+fn encode_cursor(f: &Filter, e: &Evidence) -> String {
+    let order = if f.by_period() { 'p' } else { 'n' };
+    format!("{order}{}.{}", f.key_of(e), e.id)
 }
 
-fn decode_cursor(s: &str) -> AppResult<(i64, String)> {
+fn decode_cursor(s: &str, by_period: bool) -> AppResult<(i64, String)> {
     let bad = || AppError::invalid("cursor", "the cursor is not one Attest gave");
-    let (at, id) = s.split_once('.').ok_or_else(bad)?;
-    let at: i64 = at.parse().map_err(|_| bad())?;
+    let rest = s
+        .strip_prefix(if by_period { 'p' } else { 'n' })
+        .ok_or_else(|| {
+            AppError::invalid(
+                "cursor",
+                "the cursor belongs to a list with other date filters; start from the first page",
+            )
+        })?;
+    let (key, id) = rest.split_once('.').ok_or_else(bad)?;
+    let key: i64 = key.parse().map_err(|_| bad())?;
     if id.is_empty() || id.len() > 64 {
         return Err(bad());
     }
-    Ok((at, id.to_owned()))
+    Ok((key, id.to_owned()))
 }
 
 impl App {
@@ -605,7 +615,6 @@ impl App {
             all_versions: q.all_versions,
             effective_after: q.effective_on,
             effective_before: q.effective_on,
-            after: q.cursor.as_deref().map(decode_cursor).transpose()?,
             limit: limit + 1,
             ..Filter::default()
         };
@@ -635,10 +644,15 @@ impl App {
             });
         }
         f.controls = among;
+        f.after = q
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor(c, f.by_period()))
+            .transpose()?;
         let mut rows = store_ev::list(&self.store, org, &f).await?;
         let next = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
-            rows.last().map(encode_cursor)
+            rows.last().map(|e| encode_cursor(&f, e))
         } else {
             None
         };
@@ -950,11 +964,18 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_refuse_junk() {
         assert_eq!(
-            decode_cursor("1700000000000000.0190-abc").unwrap(),
+            decode_cursor("n1700000000000000.0190-abc", false).unwrap(),
             (1_700_000_000_000_000, "0190-abc".into())
         );
-        assert!(decode_cursor("nope").is_err());
-        assert!(decode_cursor("12.").is_err());
+        assert_eq!(
+            decode_cursor("p2460000.0190-abc", true).unwrap(),
+            (2_460_000, "0190-abc".into())
+        );
+        // A cursor of the other order, or none Attest gave.
+        assert!(decode_cursor("n1700000000000000.0190-abc", true).is_err());
+        assert!(decode_cursor("1700000000000000.0190-abc", false).is_err());
+        assert!(decode_cursor("nope", false).is_err());
+        assert!(decode_cursor("n12.", false).is_err());
     }
 
     #[test]

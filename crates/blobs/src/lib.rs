@@ -33,6 +33,9 @@ pub enum BlobError {
     /// No blob has that address.
     #[error("blob not found")]
     NotFound,
+    /// The stored bytes no longer hash to their address (the blob was altered or damaged).
+    #[error("the stored file is corrupt: its SHA-256 is {actual}, not {expected}")]
+    Corrupt { expected: String, actual: String },
     /// The store is misconfigured.
     #[error("{0}")]
     Config(String),
@@ -348,8 +351,20 @@ impl BlobStore {
         Ok(())
     }
 
-    /// The blob's bytes as a stream, and its size.
+    /// The blob's bytes as a stream, and its size. The bytes are hashed as they stream and
+    /// the last chunk is held back until the hash matches the address: altered bytes end the
+    /// stream with [`BlobError::Corrupt`] before it is complete, so a download of a damaged
+    /// blob is never received whole.
     pub async fn get(
+        &self,
+        org: OrgId,
+        sha256: &Hash,
+    ) -> BlobResult<(u64, BoxStream<'static, BlobResult<Bytes>>)> {
+        let (size, raw) = self.get_raw(org, sha256).await?;
+        Ok((size, Verified::new(raw, *sha256).boxed()))
+    }
+
+    async fn get_raw(
         &self,
         org: OrgId,
         sha256: &Hash,
@@ -364,13 +379,19 @@ impl BlobStore {
         }
     }
 
-    /// The whole blob in memory (for small blobs: previews, stamping).
+    /// The whole blob in memory (for small blobs: previews, stamping), checked against its
+    /// address.
     pub async fn get_bytes(&self, org: OrgId, sha256: &Hash) -> BlobResult<Bytes> {
-        match self.inner.get(&Self::key(org, sha256)).await {
-            Ok(r) => Ok(r.bytes().await?),
-            Err(object_store::Error::NotFound { .. }) => Err(BlobError::NotFound),
-            Err(e) => Err(e.into()),
+        let bytes = match self.inner.get(&Self::key(org, sha256)).await {
+            Ok(r) => r.bytes().await?,
+            Err(object_store::Error::NotFound { .. }) => return Err(BlobError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let actual: Hash = Sha256::digest(&bytes).into();
+        if &actual != sha256 {
+            return Err(corrupt(sha256, &actual));
         }
+        Ok(bytes)
     }
 
     /// Whether a blob exists.
@@ -412,12 +433,77 @@ impl BlobStore {
 
     /// Re-hashes a stored blob.
     pub async fn rehash(&self, org: OrgId, sha256: &Hash) -> BlobResult<Hash> {
-        let (_, mut stream) = self.get(org, sha256).await?;
+        let (_, mut stream) = self.get_raw(org, sha256).await?;
         let mut h = Sha256::new();
         while let Some(chunk) = stream.try_next().await? {
             h.update(&chunk);
         }
         Ok(h.finalize().into())
+    }
+}
+
+fn corrupt(expected: &Hash, actual: &Hash) -> BlobError {
+    BlobError::Corrupt {
+        expected: hex::encode(expected),
+        actual: hex::encode(actual),
+    }
+}
+
+/// A blob's stream checked against its address, one chunk behind (see [`BlobStore::get`]).
+struct Verified {
+    inner: BoxStream<'static, BlobResult<Bytes>>,
+    /// `None` once the stream has ended or failed.
+    hasher: Option<Sha256>,
+    expected: Hash,
+    held: Option<Bytes>,
+}
+
+impl Verified {
+    fn new(inner: BoxStream<'static, BlobResult<Bytes>>, expected: Hash) -> Self {
+        Self {
+            inner,
+            hasher: Some(Sha256::new()),
+            expected,
+            held: None,
+        }
+    }
+}
+
+impl Stream for Verified {
+    type Item = BlobResult<Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        loop {
+            let Some(hasher) = this.hasher.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match futures::ready!(this.inner.poll_next_unpin(cx)) {
+                Some(Ok(chunk)) => {
+                    hasher.update(&chunk);
+                    if let Some(previous) = this.held.replace(chunk) {
+                        return Poll::Ready(Some(Ok(previous)));
+                    }
+                }
+                Some(Err(e)) => {
+                    this.hasher = None;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                None => {
+                    let actual: Hash = this.hasher.take().unwrap_or_default().finalize().into();
+                    return Poll::Ready(if actual == this.expected {
+                        this.held.take().map(Ok)
+                    } else {
+                        this.held = None;
+                        Some(Err(corrupt(&this.expected, &actual)))
+                    });
+                }
+            }
+        }
     }
 }
 
@@ -463,6 +549,47 @@ mod tests {
         let (blobs, strays) = store.list().await.unwrap();
         assert_eq!(blobs.len(), 1);
         assert!(strays.is_empty(), "{strays:?}");
+    }
+
+    #[tokio::test]
+    async fn altered_bytes_never_stream_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::local(dir.path()).unwrap();
+        let org = OrgId::new();
+        // Three chunks of the local store's reads, so the stream has a head and a tail.
+        let content = vec![7u8; 20 * 1024 * 1024];
+        let b = store
+            .put_bytes(org, Bytes::from(content.clone()), u64::MAX)
+            .await
+            .unwrap();
+        let read_all = |store: BlobStore| async move {
+            let (_, stream) = store.get(org, &b.sha256).await.unwrap();
+            stream.collect::<Vec<_>>().await
+        };
+        let chunks = read_all(store.clone()).await;
+        let got: Vec<u8> = chunks
+            .into_iter()
+            .flat_map(|c| c.unwrap().to_vec())
+            .collect();
+        assert!(got == content, "intact bytes stream whole");
+
+        // Flip one byte on disk: the stream fails before its last chunk.
+        let hex = hex::encode(b.sha256);
+        let path = dir.path().join(org.to_string()).join(&hex[..2]).join(&hex);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[10] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let chunks = read_all(store.clone()).await;
+        let (oks, errs): (Vec<_>, Vec<_>) = chunks.into_iter().partition(Result::is_ok);
+        let sent: usize = oks.iter().map(|c| c.as_ref().unwrap().len()).sum();
+        assert!(sent < content.len(), "sent {sent} of {}", content.len());
+        assert!(matches!(errs.as_slice(), [Err(BlobError::Corrupt { .. })]));
+        assert!(matches!(
+            store.get_bytes(org, &b.sha256).await,
+            Err(BlobError::Corrupt { .. })
+        ));
+        // Verification re-hashes the raw bytes and reports what they are.
+        assert_ne!(store.rehash(org, &b.sha256).await.unwrap(), b.sha256);
     }
 
     #[tokio::test]

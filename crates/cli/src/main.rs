@@ -11,6 +11,22 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, Flags};
 
+/// Caps glibc's malloc at two arenas. By default it gives each thread that touches an upload
+/// (the runtime's workers, the hashing and file-writing threads) an arena of its own and keeps
+/// freed buffers there, so a server streaming gigabytes grew to about 1.5 times its working
+/// set; with two arenas a 2 GiB upload stays under 100 MiB (scripts/bench-ingest).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn cap_malloc_arenas() {
+    // SAFETY: mallopt only sets an allocator parameter; it is called before any thread
+    // starts, and an unsupported value is refused by returning 0, which is harmless.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn cap_malloc_arenas() {}
+
 /// Attest runs an ISO/IEC 27001 ISMS, the SOC 1/2/3 audit cycle, controls mapped to many
 /// frameworks with their evidence, and a trust portal for customers.
 ///
@@ -111,6 +127,7 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    cap_malloc_arenas();
     let cli = Cli::parse();
     let mut flags = Flags {
         data_dir: cli.data_dir.clone(),

@@ -22,6 +22,13 @@ use time::{Date, Duration as Days, Month};
 const CONTROLS: usize = 2_000;
 const RUNS: usize = 30;
 const PAGE: i64 = 50;
+const WORDS: [&str; 5] = [
+    "backup",
+    "access review",
+    "vulnerability scan",
+    "training",
+    "change",
+];
 
 fn main() {
     let n: usize = std::env::args()
@@ -118,15 +125,10 @@ async fn fill(store: &Store, org: OrgId, n: usize) {
         ("org_id", ColumnType::Text),
         ("evidence_id", ColumnType::Text),
         ("control_id", ColumnType::Text),
+        ("created_at", ColumnType::Integer),
+        ("effective_from", ColumnType::Text),
     ]);
     let start = Date::from_calendar_date(2023, Month::January, 1).unwrap();
-    let words = [
-        "backup",
-        "access review",
-        "vulnerability scan",
-        "training",
-        "change",
-    ];
     for chunk_start in (0..n).step_by(10_000) {
         let end = (chunk_start + 10_000).min(n);
         let mut evs = Vec::with_capacity(end - chunk_start);
@@ -142,6 +144,7 @@ async fn fill(store: &Store, org: OrgId, n: usize) {
             };
             let day = start + Days::days((i * 1461 / n) as i64);
             let from = attest_domain::evidence::day_text(day);
+            let created_at = 1_700_000_000_000_000_i64 + i as i64 * 1_000;
             let until = attest_domain::evidence::day_text(day + Days::days(90));
             evs.push(vec![
                 evidence_id(i).into(),
@@ -154,19 +157,21 @@ async fn fill(store: &Store, org: OrgId, n: usize) {
                     Value::Null
                 },
                 "link".into(),
-                format!("{} {i}", words[i % words.len()]).into(),
+                format!("{} {i}", WORDS[i % WORDS.len()]).into(),
                 "automated".into(),
                 format!("https://ci.example.test/run/{i}").into(),
                 from.clone().into(),
-                from.into(),
+                from.clone().into(),
                 until.into(),
                 "user:bench".into(),
-                (1_700_000_000_000_000_i64 + i as i64 * 1_000).into(),
+                created_at.into(),
             ]);
             links.push(vec![
                 org.to_string().into(),
                 evidence_id(i).into(),
                 control_id(i % CONTROLS).into(),
+                created_at.into(),
+                from.into(),
             ]);
         }
         insert_rows(&mut tx, "evidence", &ev_cols, &evs)
@@ -220,6 +225,8 @@ async fn run(backend: Backend, db: TestDb, n: usize) {
         1_700_000_000_000_000_i64 + (n / 2) as i64 * 1_000,
         evidence_id(n / 2),
     );
+    // An item whose title no other item contains.
+    let once = n * 7 / 9 / 10 * 10 + 7;
     let owner_controls: Vec<String> = (0..12).map(|i| control_id(i * 37)).collect();
     let cases: Vec<(&str, Filter)> = vec![
         ("first page, no filter", Filter::default()),
@@ -265,6 +272,25 @@ async fn run(backend: Backend, db: TestDb, n: usize) {
             "title words (\"access review\")",
             Filter {
                 q: Some("access review".into()),
+                ..Filter::default()
+            },
+        ),
+        (
+            "effective in 2024, a page further (keyset)",
+            Filter {
+                effective_after: Some(day(2024, Month::January, 1)),
+                effective_before: Some(day(2024, Month::December, 31)),
+                after: Some((
+                    i64::from(day(2024, Month::June, 1).to_julian_day()),
+                    evidence_id(n / 2),
+                )),
+                ..Filter::default()
+            },
+        ),
+        (
+            "title found once (searches the whole list)",
+            Filter {
+                q: Some(format!("{} {once}", WORDS[once % WORDS.len()])),
                 ..Filter::default()
             },
         ),

@@ -97,7 +97,7 @@ struct Row {
 
 use attest_domain::evidence::day_text as date_text;
 
-fn parse_date(s: &str) -> StoreResult<Date> {
+pub(crate) fn parse_date(s: &str) -> StoreResult<Date> {
     attest_domain::evidence::parse_day(s).map_err(StoreError::Corrupt)
 }
 
@@ -238,11 +238,14 @@ pub async fn insert(tx: &mut Tx, e: &Evidence, controls: &[String]) -> StoreResu
     }
     for c in controls {
         sqlx::query(
-            "INSERT INTO evidence_controls (org_id, evidence_id, control_id) VALUES ($1, $2, $3)",
+            "INSERT INTO evidence_controls (org_id, evidence_id, control_id, created_at, effective_from) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(e.org_id.to_string())
         .bind(&e.id)
         .bind(c)
+        .bind(e.created_at.as_micros())
+        .bind(date_text(e.effective_from))
         .execute(&mut **tx)
         .await?;
     }
@@ -325,6 +328,10 @@ pub async fn spans(store: &Store, org: OrgId) -> StoreResult<Vec<(String, Date, 
 }
 
 /// A filter for the evidence list.
+///
+/// The list is newest first, by (created_at, id); filtered by dates it is ordered by the
+/// period each item covers instead, latest first, by (effective_from, id), so that a page
+/// is a short walk down an index in either case (see [`Filter::by_period`]).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Only evidence supporting this control.
@@ -339,10 +346,27 @@ pub struct Filter {
     pub q: Option<String>,
     /// Include superseded versions.
     pub all_versions: bool,
-    /// Page after this (created_at, id), newest first.
+    /// Page after this key and id: `created_at` in microseconds, or when ordered by period
+    /// the Julian day of `effective_from`.
     pub after: Option<(i64, String)>,
     /// Page size.
     pub limit: i64,
+}
+
+impl Filter {
+    /// Whether the list is ordered by the period it covers rather than by upload time.
+    pub fn by_period(&self) -> bool {
+        self.effective_after.is_some() || self.effective_before.is_some()
+    }
+
+    /// The sort key of an item in this filter's order (for the next page's cursor).
+    pub fn key_of(&self, e: &Evidence) -> i64 {
+        if self.by_period() {
+            i64::from(e.effective_from.to_julian_day())
+        } else {
+            e.created_at.as_micros()
+        }
+    }
 }
 
 enum Arg {
@@ -350,73 +374,142 @@ enum Arg {
     Int(i64),
 }
 
-/// A page of evidence, newest first.
+/// A control filter with at most this many controls reads each control's newest links
+/// (one short index walk each); a wider one walks the evidence list and checks links.
+const CONTROL_ARMS: usize = 64;
+/// A title search first looks for its page among this many items next in order: a common
+/// word fills the page there, in one short index walk, whatever the planner guesses.
+const SEARCH_WINDOW: i64 = 2_000;
+
+/// A page of evidence, in the filter's order.
 pub async fn list(store: &Store, org: OrgId, f: &Filter) -> StoreResult<Vec<Evidence>> {
-    let mut sql = format!("SELECT {COLUMNS} FROM evidence e WHERE e.org_id = $1");
+    let limit = f.limit.clamp(1, 500);
     let mut args: Vec<Arg> = vec![Arg::Text(org.to_string())];
-    let arg = |v: Arg, args: &mut Vec<Arg>| {
+    let mut arg = |v: Arg| {
         args.push(v);
         format!("${}", args.len())
     };
+    let key = if f.by_period() {
+        "effective_from"
+    } else {
+        "created_at"
+    };
+    // Conditions on the evidence row itself, `e`.
+    let mut on_e = String::new();
     if !f.all_versions {
-        sql.push_str(" AND e.superseded_by IS NULL");
-    }
-    if let Some(c) = &f.control {
-        let p = arg(Arg::Text(c.clone()), &mut args);
-        sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM evidence_controls ec WHERE ec.evidence_id = e.id AND ec.control_id = {p})"
-        ));
-    }
-    if let Some(cs) = &f.controls {
-        if cs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ps: Vec<String> = cs
-            .iter()
-            .map(|c| arg(Arg::Text(c.clone()), &mut args))
-            .collect();
-        sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM evidence_controls ec WHERE ec.evidence_id = e.id AND ec.control_id IN ({}))",
-            ps.join(", ")
-        ));
+        on_e.push_str(" AND e.superseded_by IS NULL");
     }
     if let Some(d) = f.effective_after {
-        let p = arg(Arg::Text(date_text(d)), &mut args);
-        sql.push_str(&format!(
+        let p = arg(Arg::Text(date_text(d)));
+        on_e.push_str(&format!(
             " AND (e.effective_until IS NULL OR e.effective_until >= {p})"
         ));
     }
     if let Some(d) = f.effective_before {
-        let p = arg(Arg::Text(date_text(d)), &mut args);
-        sql.push_str(&format!(" AND e.effective_from <= {p}"));
+        let p = arg(Arg::Text(date_text(d)));
+        on_e.push_str(&format!(" AND e.effective_from <= {p}"));
     }
-    if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+    let search = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if let Some(q) = search {
         let escaped = q
-            .trim()
             .to_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        let p = arg(Arg::Text(format!("%{escaped}%")), &mut args);
-        sql.push_str(&format!(" AND LOWER(e.title) LIKE {p} ESCAPE '\\'"));
+        let p = arg(Arg::Text(format!("%{escaped}%")));
+        on_e.push_str(&format!(" AND LOWER(e.title) LIKE {p} ESCAPE '\\'"));
     }
-    if let Some((at, id)) = &f.after {
-        let pa = arg(Arg::Int(*at), &mut args);
-        let pb = arg(Arg::Int(*at), &mut args);
-        let pi = arg(Arg::Text(id.clone()), &mut args);
-        sql.push_str(&format!(
-            " AND (e.created_at < {pa} OR (e.created_at = {pb} AND e.id < {pi}))"
-        ));
+    // The page starts after the cursor: `key <= a` bounds the index walk, the rest breaks ties.
+    let after = f.after.as_ref().map(|(k, id)| {
+        let k = if f.by_period() {
+            Date::from_julian_day(i32::try_from(*k).unwrap_or(i32::MAX))
+                .map(|d| Arg::Text(date_text(d)))
+                .unwrap_or(Arg::Text(String::new()))
+        } else {
+            Arg::Int(*k)
+        };
+        (arg(k), arg(Arg::Text(id.clone())))
+    });
+    let keyset = |table: &str, id: &str| match &after {
+        Some((pk, pi)) => {
+            format!(" AND {table}.{key} <= {pk} AND ({table}.{key} < {pk} OR {table}.{id} < {pi})")
+        }
+        None => String::new(),
+    };
+    let order = format!("ORDER BY e.{key} DESC, e.id DESC LIMIT {limit}");
+
+    let controls: Option<Vec<&String>> = match (&f.control, &f.controls) {
+        (Some(c), Some(cs)) => Some(cs.iter().filter(|x| *x == c).collect()),
+        (Some(c), None) => Some(vec![c]),
+        (None, Some(cs)) => Some(cs.iter().collect()),
+        (None, None) => None,
+    };
+    let by_control = controls.is_some();
+    let sql = match controls {
+        Some(cs) if cs.is_empty() => return Ok(Vec::new()),
+        Some(cs) if cs.len() <= CONTROL_ARMS => {
+            // One walk down each control's links in order; the page is among their heads.
+            let mut seen: Vec<&String> = Vec::with_capacity(cs.len());
+            let mut arms = Vec::with_capacity(cs.len());
+            for c in cs {
+                if seen.contains(&c) {
+                    continue;
+                }
+                seen.push(c);
+                let p = arg(Arg::Text(c.clone()));
+                arms.push(format!(
+                    "SELECT eid FROM (SELECT ec.evidence_id AS eid FROM evidence_controls ec \
+                     JOIN evidence e ON e.id = ec.evidence_id \
+                     WHERE ec.org_id = $1 AND ec.control_id = {p}{on_e}{} \
+                     ORDER BY ec.{key} DESC, ec.evidence_id DESC LIMIT {limit}) a{}",
+                    keyset("ec", "evidence_id"),
+                    arms.len()
+                ));
+            }
+            // The heads are looked up by id and sorted (CROSS JOIN keeps SQLite from walking
+            // the whole list to find them instead); UNION drops an item two controls share.
+            format!(
+                "SELECT {COLUMNS} FROM ({}) heads CROSS JOIN evidence e \
+                 WHERE e.id = heads.eid AND e.org_id = $1 {order}",
+                arms.join(" UNION ")
+            )
+        }
+        Some(cs) => {
+            let ps: Vec<String> = cs.iter().map(|c| arg(Arg::Text((*c).clone()))).collect();
+            format!(
+                "SELECT {COLUMNS} FROM evidence e WHERE e.org_id = $1{on_e}{} AND EXISTS \
+                 (SELECT 1 FROM evidence_controls ec WHERE ec.evidence_id = e.id AND ec.control_id IN ({})) {order}",
+                keyset("e", "id"),
+                ps.join(", ")
+            )
+        }
+        None => format!(
+            "SELECT {COLUMNS} FROM evidence e WHERE e.org_id = $1{on_e}{} {order}",
+            keyset("e", "id")
+        ),
+    };
+    if search.is_some() && !by_control {
+        // A common word fills the page within the next items in order; only a rare one
+        // needs the whole list searched.
+        let window = format!(
+            "SELECT {COLUMNS} FROM (SELECT * FROM evidence e WHERE e.org_id = $1{} \
+             ORDER BY e.{key} DESC, e.id DESC LIMIT {SEARCH_WINDOW}) e WHERE 1 = 1{on_e} {order}",
+            keyset("e", "id")
+        );
+        let rows = fetch_page(store, &window, &args).await?;
+        if rows.len() as i64 >= limit {
+            return Ok(rows);
+        }
     }
-    sql.push_str(&format!(
-        " ORDER BY e.created_at DESC, e.id DESC LIMIT {}",
-        f.limit.clamp(1, 500)
-    ));
-    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+    fetch_page(store, &sql, &args).await
+}
+
+async fn fetch_page(store: &Store, sql: &str, args: &[Arg]) -> StoreResult<Vec<Evidence>> {
+    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.to_owned()));
     for a in args {
         query = match a {
-            Arg::Text(t) => query.bind(t),
-            Arg::Int(i) => query.bind(i),
+            Arg::Text(t) => query.bind(t.clone()),
+            Arg::Int(i) => query.bind(*i),
         };
     }
     query

@@ -67,6 +67,31 @@ async fn items(b: &Browser, query: &str) -> Vec<Value> {
     page["items"].as_array().unwrap().clone()
 }
 
+/// Every title of a filtered list, two per page, following the cursors.
+async fn all_pages(b: &Browser, filter: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = json_of(
+            b.api(
+                Method::GET,
+                &format!("/api/v1/evidence?limit=2{filter}{cursor}"),
+                None,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        for e in page["items"].as_array().unwrap() {
+            seen.push(e["title"].as_str().unwrap().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(n) => cursor = format!("&cursor={n}"),
+            None => return seen,
+        }
+    }
+}
+
 async fn a_5_15(b: &Browser) -> (String, String) {
     let cov = json_of(
         b.api(Method::GET, "/api/v1/coverage/iso27001-2022", None)
@@ -704,6 +729,8 @@ server_test!(paging_and_filters, |srv: TestServer| async move {
         .await;
     let a = control(&cm, "P-1", "monthly").await;
     let b = control(&cm, "P-2", "monthly").await;
+    // Item i covers a period that starts (5 - i) months into 2025: the later an item was
+    // uploaded, the earlier the period it covers, so the two orders differ.
     for i in 0..5 {
         let ctl = if i % 2 == 0 { &a } else { &b };
         json_of(
@@ -711,35 +738,78 @@ server_test!(paging_and_filters, |srv: TestServer| async move {
                 Method::POST,
                 "/api/v1/evidence",
                 Some(json!({"title": format!("Item {i}"), "controls": [ctl],
-                    "url": format!("https://x.example/{i}")})),
+                    "url": format!("https://x.example/{i}"),
+                    "effective_from": format!("2025-{:02}-01", 5 - i),
+                    "effective_until": "2025-12-31"})),
             )
             .await,
             StatusCode::CREATED,
         )
         .await;
     }
-    let mut seen = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let page = json_of(
+    assert_eq!(
+        all_pages(&cm, "").await,
+        ["Item 4", "Item 3", "Item 2", "Item 1", "Item 0"]
+    );
+    // Evidence of one control, and of a control set, page through each control's links.
+    assert_eq!(
+        all_pages(&cm, &format!("&control={a}")).await,
+        ["Item 4", "Item 2", "Item 0"]
+    );
+    let me = json_of(
+        cm.api(Method::GET, "/api/v1/me", None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let owner_id = me["user_id"].as_str().unwrap().to_owned();
+    for (c, r) in [(&a, "P-1"), (&b, "P-2")] {
+        json_of(
             cm.api(
-                Method::GET,
-                &format!("/api/v1/evidence?limit=2{cursor}"),
-                None,
+                Method::PUT,
+                &format!("/api/v1/controls/{c}"),
+                Some(
+                    json!({"ref": r, "title": format!("Control {r}"), "frequency": "monthly",
+                    "status": "implemented", "owner_id": owner_id}),
+                ),
             )
             .await,
             StatusCode::OK,
         )
         .await;
-        for e in page["items"].as_array().unwrap() {
-            seen.push(e["title"].as_str().unwrap().to_owned());
-        }
-        match page["next"].as_str() {
-            Some(n) => cursor = format!("&cursor={n}"),
-            None => break,
-        }
     }
-    assert_eq!(seen, ["Item 4", "Item 3", "Item 2", "Item 1", "Item 0"]);
+    assert_eq!(
+        all_pages(&cm, &format!("&owner={owner_id}")).await,
+        ["Item 4", "Item 3", "Item 2", "Item 1", "Item 0"]
+    );
+    // Filtered by a day, the list is ordered by the period covered, latest first.
+    assert_eq!(
+        all_pages(&cm, "&effective_on=2025-06-01").await,
+        ["Item 0", "Item 1", "Item 2", "Item 3", "Item 4"]
+    );
+    assert_eq!(
+        all_pages(&cm, "&effective_on=2025-03-15").await,
+        ["Item 2", "Item 3", "Item 4"]
+    );
+    assert_eq!(
+        all_pages(&cm, &format!("&effective_on=2025-06-01&control={b}")).await,
+        ["Item 1", "Item 3"]
+    );
+    // A cursor of one order does not page the other.
+    let first = json_of(
+        cm.api(Method::GET, "/api/v1/evidence?limit=2", None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let next = first["next"].as_str().unwrap();
+    let r = cm
+        .api(
+            Method::GET,
+            &format!("/api/v1/evidence?limit=2&effective_on=2025-06-01&cursor={next}"),
+            None,
+        )
+        .await;
+    let body = json_of(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(body.to_string().contains("cursor"), "{body}");
     assert_eq!(items(&cm, &format!("?control={a}")).await.len(), 3);
     assert_eq!(items(&cm, "?q=item%203").await.len(), 1);
     let r = cm.api(Method::GET, "/api/v1/evidence?limit=0", None).await;

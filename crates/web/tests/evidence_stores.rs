@@ -174,7 +174,21 @@ async fn s3_bucket(backend: Backend) {
     assert_eq!(report.orphaned, vec![(org_id.clone(), orphan)]);
     assert_eq!(report.strays, vec!["notes.txt".to_owned()]);
 
-    // The damaged evidence is refused, not served altered.
+    // The altered object is never received whole: the download breaks off before its end.
+    // (A file this small fails before its headers are flushed; a large one, after them.)
+    let sent = cm
+        .client
+        .get(format!(
+            "{}/api/v1/evidence/{}/file",
+            cm.url,
+            a["id"].as_str().unwrap()
+        ))
+        .send()
+        .await;
+    if let Ok(r) = sent {
+        assert!(r.bytes().await.is_err(), "a corrupt blob downloaded whole");
+    }
+    // The missing one is refused.
     let r = cm
         .get(&format!(
             "/api/v1/evidence/{}/file",
