@@ -40,11 +40,16 @@ pub enum Permission {
     EvidenceHold,
     /// Dispose of evidence (an explicit, audited decision).
     EvidenceDispose,
+    /// Keep the risk register: the matrix and appetite, assets, risks and their treatment.
+    RiskManage,
+    /// Accept a residual risk; the use case also requires being the risk's owner or an owner
+    /// of the organisation.
+    RiskAccept,
 }
 
 impl Permission {
     /// Every permission (for the route-enumeration test and documentation).
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ProgramRead,
         Permission::OrgManage,
         Permission::MembersRead,
@@ -59,6 +64,8 @@ impl Permission {
         Permission::ServiceManage,
         Permission::EvidenceHold,
         Permission::EvidenceDispose,
+        Permission::RiskManage,
+        Permission::RiskAccept,
     ];
 }
 
@@ -68,7 +75,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
     use Permission as P;
     use Role as R;
     match p {
-        P::ProgramRead | P::TokensOwn => matches!(
+        P::ProgramRead | P::TokensOwn | P::RiskAccept => matches!(
             role,
             R::Owner | R::ComplianceManager | R::ControlOwner | R::Viewer
         ),
@@ -79,7 +86,8 @@ pub fn allows(role: Role, p: Permission) -> bool {
         | P::FrameworkManage
         | P::ControlManage
         | P::ServiceManage
-        | P::EvidenceHold => matches!(role, R::Owner | R::ComplianceManager),
+        | P::EvidenceHold
+        | P::RiskManage => matches!(role, R::Owner | R::ComplianceManager),
         P::ControlUpdateOwn => matches!(role, R::Owner | R::ComplianceManager | R::ControlOwner),
         P::OrgManage | P::TokensManage | P::EvidenceDispose => role == R::Owner,
     }

@@ -13,6 +13,7 @@ pub mod framework;
 pub mod identity;
 pub mod mapping;
 pub mod org;
+pub mod risk;
 pub mod secret;
 
 use std::sync::Arc;

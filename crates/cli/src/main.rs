@@ -4,6 +4,7 @@ mod commands;
 mod config;
 mod evidence;
 mod program;
+mod risk;
 
 use std::path::PathBuf;
 
@@ -115,6 +116,9 @@ enum Command {
     /// Evidence: add files and links, list, what is overdue or due.
     #[command(subcommand)]
     Evidence(evidence::EvidenceCommand),
+    /// Risks: list the register and its heat map, add, accept.
+    #[command(subcommand)]
+    Risk(risk::RiskCommand),
     /// Coverage of a framework, requirement by requirement.
     Coverage {
         /// The framework.

@@ -230,3 +230,95 @@ fn evidence_from_the_command_line_and_verify_finds_damaged_files() {
     assert!(text.contains("MISSING"), "{text}");
     assert!(text.contains("ORPHANED"), "{text}");
 }
+
+#[test]
+fn risks_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &["init", "--org", "Risk Co", "--email", "owner@risk.test"],
+    );
+    ok(d, &["control", "add", "PM-1", "--title", "Patching"]);
+    let added = ok(
+        d,
+        &[
+            "risk",
+            "add",
+            "R-1",
+            "--title",
+            "Ransomware",
+            "--inherent",
+            "5,4",
+            "--residual",
+            "4,3",
+            "--control",
+            "PM-1",
+        ],
+    );
+    assert!(added.contains("residual score 12"), "{added}");
+    let list = ok(d, &["risk", "list"]);
+    assert!(
+        list.contains("R-1") && list.contains("DECISION NEEDED"),
+        "{list}"
+    );
+    assert!(list.contains("1 above appetite"), "{list}");
+
+    // A rating off the scale is refused with the reason, and nothing is added.
+    let out = attest(
+        d,
+        &[
+            "risk",
+            "add",
+            "R-2",
+            "--title",
+            "X",
+            "--inherent",
+            "6,1",
+            "--residual",
+            "1,1",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("inherent likelihood must be from 1 to 5"),
+        "{err}"
+    );
+
+    // An acceptance holds three years at most.
+    let out = attest(
+        d,
+        &[
+            "risk",
+            "accept",
+            "R-1",
+            "--justification",
+            "x",
+            "--until",
+            "2099-01-01",
+        ],
+    );
+    assert!(!out.status.success());
+    let until = attest_domain::evidence::day_text(
+        time::OffsetDateTime::now_utc().date() + time::Duration::days(365),
+    );
+    let accepted = ok(
+        d,
+        &[
+            "risk",
+            "accept",
+            "R-1",
+            "--justification",
+            "Monitored until the hosts are replaced",
+            "--until",
+            &until,
+        ],
+    );
+    assert!(accepted.contains("Accepted R-1"), "{accepted}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(d, &["risk", "list", "--format", "json"])).unwrap();
+    assert_eq!(json["risks"].as_array().unwrap().len(), 1);
+    assert_eq!(json["needing_decision"], 0);
+    assert_eq!(json["risks"][0]["acceptance"]["state"], "valid");
+}

@@ -10,6 +10,7 @@ pub mod framework;
 pub mod id;
 pub mod mapping;
 pub mod org;
+pub mod risk;
 pub mod role;
 pub mod timestamp;
 

@@ -74,6 +74,12 @@ pub const TABLES: &[Table] = &[
     // UUID v7 ids sort by creation, so a version follows the one it supersedes.
     t("evidence", "id"),
     t("evidence_controls", "evidence_id, control_id"),
+    t("risk_matrices", "org_id"),
+    t("assets", "id"),
+    t("risks", "id"),
+    t("risk_assets", "risk_id, asset_id"),
+    t("risk_controls", "risk_id, control_id"),
+    t("risk_acceptances", "id"),
 ];
 
 /// A column's portable type.

@@ -202,7 +202,7 @@ pub async fn list(store: &Store, org: OrgId) -> StoreResult<Vec<Control>> {
 /// the database builds (`json_group_array` on SQLite, `json_agg` on PostgreSQL) instead of a
 /// row at a time: the drivers' cost per row dominates reading thousands of short rows, and
 /// JSON escapes any text unambiguously. `columns` and `table` are constants of this module.
-async fn packed_rows<T: serde::de::DeserializeOwned>(
+pub(crate) async fn packed_rows<T: serde::de::DeserializeOwned>(
     store: &Store,
     org: OrgId,
     columns: &'static str,

@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod framework;
 pub mod invitation;
 pub mod org;
+pub mod risk;
 pub mod session;
 pub mod sso;
 #[cfg(feature = "test-support")]

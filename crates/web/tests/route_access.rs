@@ -100,8 +100,49 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
             )
             .await
             .unwrap();
+    let asset = srv
+        .app
+        .put_asset(
+            &cli,
+            None,
+            attest_app::risk::AssetInput {
+                name: "Beta's ledger".into(),
+                kind: attest_domain::risk::AssetKind::Information,
+                classification: attest_domain::risk::Classification::Confidential,
+                owner: None,
+                description: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let risk = srv
+        .app
+        .put_risk(
+            &cli,
+            None,
+            attest_app::risk::RiskInput {
+                reference: "BR-1".into(),
+                title: "Beta's risk".into(),
+                description: String::new(),
+                threat: String::new(),
+                vulnerability: String::new(),
+                owner: None,
+                inherent: (4, 4),
+                residual: (3, 4),
+                treatment: attest_domain::risk::Treatment::Modify,
+                treatment_plan: String::new(),
+                treatment_due: None,
+                status: attest_domain::risk::RiskStatus::Open,
+                assets: vec![asset.id.clone()],
+                controls: vec![control.id.clone()],
+            },
+        )
+        .await
+        .unwrap();
     HashMap::from([
         ("evidence_id", evidence.id),
+        ("asset_id", asset.id),
+        ("risk_id", risk.id),
         ("user_id", viewer.user.id.to_string()),
         ("invitation_id", invitation.invitation.id),
         (

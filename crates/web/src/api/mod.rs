@@ -5,6 +5,7 @@ pub(crate) mod evidence;
 pub(crate) mod identity;
 mod org;
 pub(crate) mod program;
+pub(crate) mod risk;
 
 use attest_app::Permission;
 use http::Method;
@@ -36,6 +37,7 @@ pub fn register(r: Registry) -> Registry {
     let r = audit::register(r);
     let r = program::register(r);
     let r = evidence::register(r);
+    let r = risk::register(r);
     identity::register(r)
 }
 

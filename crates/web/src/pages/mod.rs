@@ -5,6 +5,7 @@ mod admin;
 mod evidence;
 mod home;
 mod program;
+mod risk;
 mod signin;
 
 use askama::Template;
@@ -46,6 +47,7 @@ pub fn register(r: Registry) -> Registry {
     let r = account::register(r);
     let r = program::register(r);
     let r = evidence::register(r);
+    let r = risk::register(r);
     admin::register(r)
 }
 
@@ -131,6 +133,13 @@ const AREAS: &[(&str, &str, &str, &str, Permission)] = &[
         "Evidence",
         "/evidence",
         "evidence",
+        Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "Risks",
+        "/risks",
+        "risks",
         Permission::ProgramRead,
     ),
     (
