@@ -7,7 +7,7 @@ use attest_domain::{OrgId, Timestamp};
 use time::Date;
 
 use crate::user::parse_id;
-use crate::{Store, StoreError, StoreResult, Tx};
+use crate::{Backend, Store, StoreError, StoreResult, Tx};
 
 /// One evidence item (one version).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -381,6 +381,63 @@ const CONTROL_ARMS: usize = 64;
 /// word fills the page there, in one short index walk, whatever the planner guesses.
 const SEARCH_WINDOW: i64 = 2_000;
 
+/// The name of SQLite's trigram index of evidence titles (an FTS5 table with its shadow
+/// tables): derived from the evidence rows by triggers, so never dumped or restored itself.
+pub const TITLE_SEARCH: &str = "evidence_title_search";
+
+/// Creates the title search index if it is missing: on SQLite an FTS5 trigram table kept by
+/// triggers (filled from the existing rows once), on PostgreSQL a `pg_trgm` GIN index of the
+/// lowered title. Neither can be written portably, so this runs after the migrations. Where
+/// PostgreSQL lacks `pg_trgm`, title searches still work by scanning, and a warning says so.
+pub(crate) async fn ensure_title_search(store: &Store) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    match store.backend() {
+        Backend::Sqlite => {
+            let (exists,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM sqlite_master WHERE name = $1")
+                    .bind(TITLE_SEARCH)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if exists > 0 {
+                return Ok(());
+            }
+            for sql in [
+                "CREATE VIRTUAL TABLE evidence_title_search USING fts5(title, evidence_id UNINDEXED, tokenize = 'trigram')",
+                "CREATE TRIGGER evidence_title_search_add AFTER INSERT ON evidence BEGIN \
+                 INSERT INTO evidence_title_search (title, evidence_id) VALUES (new.title, new.id); END",
+                "CREATE TRIGGER evidence_title_search_remove AFTER DELETE ON evidence BEGIN \
+                 DELETE FROM evidence_title_search WHERE evidence_id = old.id; END",
+                "INSERT INTO evidence_title_search (title, evidence_id) SELECT title, id FROM evidence",
+            ] {
+                sqlx::query(sql).execute(&mut *tx).await?;
+            }
+        }
+        Backend::Postgres => {
+            // Several nodes may start at once.
+            sqlx::query("SELECT pg_advisory_xact_lock(7423311)")
+                .execute(&mut *tx)
+                .await?;
+            if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                .execute(&mut *tx)
+                .await
+            {
+                tracing::warn!(
+                    "title search will scan the evidence list: the pg_trgm extension cannot be \
+                     created ({e}); ask a database administrator to run CREATE EXTENSION pg_trgm"
+                );
+                return Ok(());
+            }
+            sqlx::query(
+                "CREATE INDEX IF NOT EXISTS evidence_title_trgm ON evidence USING gin (LOWER(title) gin_trgm_ops)",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A page of evidence, in the filter's order.
 pub async fn list(store: &Store, org: OrgId, f: &Filter) -> StoreResult<Vec<Evidence>> {
     let limit = f.limit.clamp(1, 500);
@@ -488,9 +545,9 @@ pub async fn list(store: &Store, org: OrgId, f: &Filter) -> StoreResult<Vec<Evid
             keyset("e", "id")
         ),
     };
-    if search.is_some() && !by_control {
-        // A common word fills the page within the next items in order; only a rare one
-        // needs the whole list searched.
+    if let (Some(q), false) = (search, by_control) {
+        // A common word fills the page within the next items in order; only a rarer one
+        // needs the title index (or, without one, the whole list searched).
         let window = format!(
             "SELECT {COLUMNS} FROM (SELECT * FROM evidence e WHERE e.org_id = $1{} \
              ORDER BY e.{key} DESC, e.id DESC LIMIT {SEARCH_WINDOW}) e WHERE 1 = 1{on_e} {order}",
@@ -499,6 +556,19 @@ pub async fn list(store: &Store, org: OrgId, f: &Filter) -> StoreResult<Vec<Evid
         let rows = fetch_page(store, &window, &args).await?;
         if rows.len() as i64 >= limit {
             return Ok(rows);
+        }
+        // On SQLite the trigram table names the candidates, which are then looked up by id
+        // (CROSS JOIN keeps SQLite from walking the list instead) and checked exactly.
+        // PostgreSQL's planner uses its trigram index for the LIKE by itself.
+        if store.backend() == Backend::Sqlite && !q.contains(['%', '_', '\\']) {
+            let p = format!("${}", args.len() + 1);
+            args.push(Arg::Text(format!("%{}%", q.to_lowercase())));
+            let by_index = format!(
+                "SELECT {COLUMNS} FROM (SELECT evidence_id FROM {TITLE_SEARCH} WHERE title LIKE {p}) found \
+                 CROSS JOIN evidence e WHERE e.id = found.evidence_id AND e.org_id = $1{on_e}{} {order}",
+                keyset("e", "id")
+            );
+            return fetch_page(store, &by_index, &args).await;
         }
     }
     fetch_page(store, &sql, &args).await

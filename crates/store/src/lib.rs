@@ -161,6 +161,7 @@ impl Store {
         let before: Vec<i64> = applied_versions(&mut conn).await.unwrap_or_default();
         MIGRATOR.run(&mut *conn).await?;
         drop(conn);
+        evidence::ensure_title_search(self).await?;
         audit::ensure_chain(self, attest_domain::audit::INSTANCE_CHAIN).await?;
         Ok(MIGRATOR
             .iter()

@@ -812,6 +812,10 @@ server_test!(paging_and_filters, |srv: TestServer| async move {
     assert!(body.to_string().contains("cursor"), "{body}");
     assert_eq!(items(&cm, &format!("?control={a}")).await.len(), 3);
     assert_eq!(items(&cm, "?q=item%203").await.len(), 1);
+    // Case does not matter, and a wildcard character is matched as itself.
+    assert_eq!(items(&cm, "?q=ITEM%203").await.len(), 1);
+    assert_eq!(items(&cm, "?q=item%25").await.len(), 0);
+    assert_eq!(items(&cm, "?q=tem").await.len(), 5);
     let r = cm.api(Method::GET, "/api/v1/evidence?limit=0", None).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = cm
