@@ -102,3 +102,21 @@ test('upload evidence and see the control become fresh', async () => {
   await page.goto(`${attest.url}/evidence/due`);
   await page.locator('table').first().locator('td.empty', { hasText: 'Nothing is overdue.' }).waitFor();
 });
+
+test('set the evidence retention rule in settings', async () => {
+  const attest = await startAttest();
+  const page = await newPage(await launchBrowser());
+  await firstSignIn(attest, page, { org: 'Keep Co', email: 'owner@keep.test', password: 'amber kettle meadow 29' });
+  await page.goto(`${attest.url}/settings`);
+  const card = page.locator('#retention');
+  assert((await card.innerText()).includes('No retention rule'), 'no rule at first');
+  // The field itself refuses less than a year (the API's refusal is tested in Rust).
+  assertEqual(await page.locator('#keep-days').getAttribute('min'), '365', 'a year at least');
+  await page.fill('#keep-days', '730');
+  await page.getByRole('button', { name: 'Save rule', exact: true }).click();
+  await page.locator('.notice', { hasText: 'Retention rule saved.' }).waitFor();
+  assert((await card.innerText()).includes('disposed of 730 days after'), 'rule shown');
+  await page.getByRole('button', { name: 'Dispose of evidence past the rule now', exact: true }).click();
+  await page.locator('.notice', { hasText: 'Retention rule applied' }).waitFor();
+  assertEqual(await page.locator('#keep-days').inputValue(), '730', 'rule kept');
+});

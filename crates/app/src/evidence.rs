@@ -306,6 +306,11 @@ pub fn sniff(head: &[u8]) -> String {
     }
 }
 
+/// The shortest retention rule: a year.
+pub const RETENTION_MIN_DAYS: i64 = 365;
+/// The longest: a century.
+pub const RETENTION_MAX_DAYS: i64 = 36_500;
+
 /// A page cursor: the order's letter (`n` newest, `p` by period), its key and the id.
 fn encode_cursor(f: &Filter, e: &Evidence) -> String {
     let order = if f.by_period() { 'p' } else { 'n' };
@@ -805,6 +810,68 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// The retention rule: days evidence is kept after the period it covers (none: kept
+    /// until an owner disposes of it).
+    pub async fn evidence_retention(&self, caller: &Caller) -> AppResult<Option<i64>> {
+        let org = caller.require(Permission::ProgramRead)?;
+        Ok(store_ev::retention(&self.store, org).await?)
+    }
+
+    /// Sets or removes the retention rule (owners: it decides disposals). At least a year,
+    /// so that an audit period's evidence outlives the audit.
+    pub async fn set_evidence_retention(
+        &self,
+        caller: &Caller,
+        keep_days: Option<i64>,
+    ) -> AppResult<()> {
+        let org = caller.require(Permission::EvidenceDispose)?;
+        if let Some(d) = keep_days
+            && !(RETENTION_MIN_DAYS..=RETENTION_MAX_DAYS).contains(&d)
+        {
+            return Err(AppError::invalid(
+                "keep_days",
+                format!("keep evidence from {RETENTION_MIN_DAYS} to {RETENTION_MAX_DAYS} days"),
+            ));
+        }
+        let before = store_ev::retention(&self.store, org).await?;
+        let mut tx = self.store.begin().await?;
+        store_ev::set_retention(&mut tx, org, keep_days, Timestamp::now().as_micros()).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "evidence.retention", "organisation", org.to_string())
+                .before(&serde_json::json!({ "keep_days": before }))
+                .after(&serde_json::json!({ "keep_days": keep_days })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies the retention rule: disposes of every item whose period ended more than the
+    /// rule's days ago, skipping any under legal hold. Returns the disposed items' ids.
+    pub async fn apply_evidence_retention(&self, caller: &Caller) -> AppResult<Vec<String>> {
+        let org = caller.require(Permission::EvidenceDispose)?;
+        let Some(days) = store_ev::retention(&self.store, org).await? else {
+            return Err(AppError::Rule {
+                rule: "retention-rule",
+                message: "there is no retention rule to apply: set one first".into(),
+            });
+        };
+        let cutoff = Timestamp::now().date() - time::Duration::days(days);
+        let reason = format!("retention rule: kept {days} days after the period it covers");
+        let mut disposed = Vec::new();
+        for id in store_ev::past_retention(&self.store, org, cutoff).await? {
+            match self.dispose_evidence(caller, &id, &reason).await {
+                Ok(()) => disposed.push(id),
+                // Held or disposed of since the list was read: not this run's to dispose.
+                Err(AppError::Rule { .. } | AppError::Conflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(disposed)
     }
 
     /// Every control's freshness on `today`, from its current evidence.

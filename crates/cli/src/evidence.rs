@@ -73,6 +73,19 @@ pub enum EvidenceCommand {
         #[arg(long, default_value = "table")]
         format: String,
     },
+    /// Shows the retention rule; sets it (--keep-days) or removes it (--off); with --apply,
+    /// disposes of evidence past it now (items under legal hold are kept).
+    Retention {
+        /// Keep evidence this many days after the period it covers ends (365 to 36,500).
+        #[arg(long, value_name = "DAYS", conflicts_with = "off")]
+        keep_days: Option<i64>,
+        /// Remove the rule: evidence is kept until an owner disposes of it.
+        #[arg(long)]
+        off: bool,
+        /// Dispose of what is past the rule now.
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 fn date(flag: &str, s: Option<String>) -> anyhow::Result<Option<Date>> {
@@ -231,6 +244,34 @@ pub async fn evidence(app: &App, caller: &Caller, c: EvidenceCommand) -> anyhow:
         EvidenceCommand::Due { days, format } => {
             let list = app.evidence_due(caller, days).await.map_err(refused)?;
             print_freshness(&list, &format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        EvidenceCommand::Retention {
+            keep_days,
+            off,
+            apply,
+        } => {
+            if keep_days.is_some() || off {
+                app.set_evidence_retention(caller, keep_days)
+                    .await
+                    .map_err(refused)?;
+            }
+            match app.evidence_retention(caller).await.map_err(refused)? {
+                Some(d) => println!("Evidence is kept {d} days after the period it covers."),
+                None => {
+                    println!("No retention rule: evidence is kept until an owner disposes of it.")
+                }
+            }
+            if apply {
+                let gone = app
+                    .apply_evidence_retention(caller)
+                    .await
+                    .map_err(refused)?;
+                println!("Disposed of {} item(s) past the rule.", gone.len());
+                for id in gone {
+                    println!("  {id}");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -74,6 +74,7 @@ pub const TABLES: &[Table] = &[
     // UUID v7 ids sort by creation, so a version follows the one it supersedes.
     t("evidence", "id"),
     t("evidence_controls", "evidence_id, control_id"),
+    t("evidence_retention", "org_id"),
     t("risk_matrices", "org_id"),
     t("assets", "id"),
     t("risks", "id"),

@@ -624,6 +624,60 @@ pub async fn dispose(
     Ok(())
 }
 
+/// The organisation's retention rule: days to keep evidence after the period it covers.
+pub async fn retention(store: &Store, org: OrgId) -> StoreResult<Option<i64>> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT keep_days FROM evidence_retention WHERE org_id = $1")
+            .bind(org.to_string())
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Sets the retention rule, or removes it (`None`).
+pub async fn set_retention(
+    tx: &mut Tx,
+    org: OrgId,
+    keep_days: Option<i64>,
+    at: i64,
+) -> StoreResult<()> {
+    match keep_days {
+        Some(days) => {
+            sqlx::query(
+                "INSERT INTO evidence_retention (org_id, keep_days, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (org_id) DO UPDATE SET keep_days = excluded.keep_days, updated_at = excluded.updated_at",
+            )
+            .bind(org.to_string())
+            .bind(days)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM evidence_retention WHERE org_id = $1")
+                .bind(org.to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Lineages past retention: not disposed of, no version under legal hold, and every
+/// version's period (or collection day, without an end) over before `cutoff`. One id of
+/// each (its newest version).
+pub async fn past_retention(store: &Store, org: OrgId, cutoff: Date) -> StoreResult<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT MAX(id) FROM evidence WHERE org_id = $1 AND disposed_at IS NULL GROUP BY lineage_id \
+         HAVING MAX(legal_hold) = 0 AND MAX(COALESCE(effective_until, collected_on)) < $2 ORDER BY 1",
+    )
+    .bind(org.to_string())
+    .bind(date_text(cutoff))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 /// Live file evidence whose blob row is missing: (evidence id, SHA-256).
 pub async fn live_files_without_blob_row(store: &Store) -> StoreResult<Vec<(String, String)>> {
     Ok(sqlx::query_as(

@@ -839,3 +839,130 @@ server_test!(paging_and_filters, |srv: TestServer| async move {
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 });
+
+server_test!(
+    retention_rule_disposes_what_is_past_it,
+    |srv: TestServer| async move {
+        let org = srv.org("Keeper").await;
+        let owner = srv.sign_in(org.email(Role::Owner), PASSWORD).await;
+        let cm = srv
+            .sign_in(org.email(Role::ComplianceManager), PASSWORD)
+            .await;
+        let c = control(&owner, "K-1", "annual").await;
+        let add = |title: &'static str, from: &'static str, until: &'static str| {
+            let owner = &owner;
+            let c = c.clone();
+            async move {
+                json_of(
+                owner
+                    .api(
+                        Method::POST,
+                        "/api/v1/evidence",
+                        Some(json!({"title": title, "controls": [c], "url": "https://x.example/r",
+                            "collected_on": from, "effective_from": from, "effective_until": until})),
+                    )
+                    .await,
+                StatusCode::CREATED,
+            )
+            .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+            }
+        };
+        let old = add("Old review", "2019-01-01", "2019-12-31").await;
+        let held = add("Old but held", "2019-01-01", "2019-12-31").await;
+        let recent = add("Recent review", "2026-01-01", "2026-12-31").await;
+        json_of(
+            owner
+                .api(
+                    Method::POST,
+                    &format!("/api/v1/evidence/{held}/legal-hold"),
+                    Some(json!({"on": true, "reason": "litigation"})),
+                )
+                .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+
+        // Without a rule there is nothing to apply; a rule under a year is refused; only owners
+        // set it.
+        let r = owner
+            .api(Method::POST, "/api/v1/evidence-retention/apply", None)
+            .await;
+        json_of(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let r = owner
+            .api(
+                Method::PUT,
+                "/api/v1/evidence-retention",
+                Some(json!({"keep_days": 30})),
+            )
+            .await;
+        let e = json_of(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(e["error"]["field"], "keep_days", "{e}");
+        let r = cm
+            .api(
+                Method::PUT,
+                "/api/v1/evidence-retention",
+                Some(json!({"keep_days": 730})),
+            )
+            .await;
+        json_of(r, StatusCode::FORBIDDEN).await;
+        json_of(
+            owner
+                .api(
+                    Method::PUT,
+                    "/api/v1/evidence-retention",
+                    Some(json!({"keep_days": 730})),
+                )
+                .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        let rule = json_of(
+            cm.api(Method::GET, "/api/v1/evidence-retention", None)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(rule["keep_days"], 730);
+
+        // Applying it disposes of the old item only: the held one and the recent one stay.
+        let run = json_of(
+            owner
+                .api(Method::POST, "/api/v1/evidence-retention/apply", None)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(run["disposed"], json!([old]), "{run}");
+        for (id, gone) in [(&old, true), (&held, false), (&recent, false)] {
+            let d = json_of(
+                cm.get(&format!("/api/v1/evidence/{id}")).await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(d["evidence"]["disposed_at"].is_string(), gone, "{id}");
+        }
+        let old_detail = json_of(
+            cm.get(&format!("/api/v1/evidence/{old}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            old_detail["evidence"]["disposal_reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("retention rule: kept 730 days")
+        );
+        // A second run finds nothing more.
+        let run = json_of(
+            owner
+                .api(Method::POST, "/api/v1/evidence-retention/apply", None)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(run["disposed"], json!([]));
+    }
+);

@@ -49,6 +49,9 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::ProgramRead), routes!(download))
         .api(perm(Permission::EvidenceHold), routes!(legal_hold))
         .api(perm(Permission::EvidenceDispose), routes!(dispose))
+        .api(perm(Permission::ProgramRead), routes!(get_retention))
+        .api(perm(Permission::EvidenceDispose), routes!(set_retention))
+        .api(perm(Permission::EvidenceDispose), routes!(apply_retention))
 }
 
 /// An optional day (blank is none); a malformed one is refused naming `field`.
@@ -563,4 +566,58 @@ async fn period(
             .period_coverage(&auth.caller, range, only.as_deref())
             .await?,
     ))
+}
+
+/// The evidence retention rule.
+#[derive(Debug, serde::Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionBody {
+    /// Days to keep evidence after the period it covers ends (365 to 36,500); null: keep
+    /// evidence until an owner disposes of it.
+    pub keep_days: Option<i64>,
+}
+
+/// The evidence retention rule.
+#[utoipa::path(get, path = "/api/v1/evidence-retention", tag = "evidence",
+    responses((status = 200, body = RetentionBody)))]
+async fn get_retention(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<axum::Json<RetentionBody>, WebError> {
+    Ok(axum::Json(RetentionBody {
+        keep_days: st.app.evidence_retention(&auth.caller).await?,
+    }))
+}
+
+/// Sets or removes the evidence retention rule (owners).
+#[utoipa::path(put, path = "/api/v1/evidence-retention", tag = "evidence", request_body = RetentionBody,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+async fn set_retention(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiJson(b): ApiJson<RetentionBody>,
+) -> Result<StatusCode, WebError> {
+    st.app
+        .set_evidence_retention(&auth.caller, b.keep_days)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What applying the retention rule disposed of.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct RetentionRun {
+    /// The disposed items' ids (every version of each is disposed of).
+    pub disposed: Vec<String>,
+}
+
+/// Applies the retention rule now: disposes of evidence past it, except under legal hold.
+#[utoipa::path(post, path = "/api/v1/evidence-retention/apply", tag = "evidence",
+    responses((status = 200, body = RetentionRun), (status = 422, body = ErrorBody)))]
+async fn apply_retention(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<axum::Json<RetentionRun>, WebError> {
+    Ok(axum::Json(RetentionRun {
+        disposed: st.app.apply_evidence_retention(&auth.caller).await?,
+    }))
 }

@@ -79,6 +79,18 @@ pub(super) fn register(r: Registry) -> Registry {
         save_sso,
     )
     .page(
+        Method::POST,
+        "/settings/retention",
+        Access::Perm(Permission::EvidenceDispose),
+        save_retention,
+    )
+    .page(
+        Method::POST,
+        "/settings/retention/apply",
+        Access::Perm(Permission::EvidenceDispose),
+        apply_retention,
+    )
+    .page(
         Method::GET,
         "/audit-trail",
         Access::Perm(Permission::AuditTrailRead),
@@ -325,6 +337,9 @@ struct SettingsPage {
     sso_roles: Vec<(&'static str, &'static str)>,
     group_roles_text: String,
     sso_error: Option<String>,
+    retention: Option<i64>,
+    can_dispose: bool,
+    retention_error: Option<String>,
 }
 
 async fn settings_view(
@@ -333,7 +348,7 @@ async fn settings_view(
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    settings_view_sso(st, auth, notice, error, None, None).await
+    settings_view_sso(st, auth, notice, error, None, None, None).await
 }
 
 async fn settings_view_sso(
@@ -343,6 +358,7 @@ async fn settings_view_sso(
     error: Option<String>,
     sso_error: Option<String>,
     sso_draft: Option<SsoSettings>,
+    retention_error: Option<String>,
 ) -> Result<Response, WebError> {
     let mut shell = Shell::new(st, auth, "Settings", "settings").await?;
     if let Some(n) = notice {
@@ -374,7 +390,12 @@ async fn settings_view_sso(
         .map(|(g, r)| format!("{g} = {r}"))
         .collect::<Vec<_>>()
         .join("\n");
-    let failed = error.is_some() || sso_error.is_some();
+    let failed = error.is_some() || sso_error.is_some() || retention_error.is_some();
+    let retention = st
+        .app
+        .evidence_retention(&auth.caller)
+        .await
+        .map_err(WebError::page)?;
     let page = SettingsPage {
         shell,
         name: v.org.name,
@@ -396,6 +417,9 @@ async fn settings_view_sso(
         .collect(),
         group_roles_text,
         sso_error,
+        retention,
+        can_dispose: auth.caller.require(Permission::EvidenceDispose).is_ok(),
+        retention_error,
     };
     Ok(if failed {
         render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -511,6 +535,7 @@ async fn save_sso(
                     client_secret: String::new(),
                     ..draft
                 }),
+                None,
             )
             .await
         }
@@ -619,4 +644,56 @@ async fn audit_trail(
         q_actor: opt(&q.actor),
         older,
     }))
+}
+
+async fn save_retention(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    PageForm(f): PageForm<RetentionForm>,
+) -> Result<Response, WebError> {
+    let days = f.keep_days.trim();
+    let result = if days.is_empty() {
+        Ok(None)
+    } else {
+        days.parse::<i64>().map(Some).map_err(|_| {
+            attest_app::AppError::invalid("keep_days", "give the number of days, or leave it blank")
+        })
+    };
+    let result = match result {
+        Ok(d) => st.app.set_evidence_retention(&auth.caller, d).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => settings_view(&st, &auth, Some("Retention rule saved."), None).await,
+        Err(e) => {
+            let msg = super::message(e)?;
+            settings_view_sso(&st, &auth, None, None, None, None, Some(msg)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RetentionForm {
+    keep_days: String,
+}
+
+async fn apply_retention(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<Response, WebError> {
+    match st.app.apply_evidence_retention(&auth.caller).await {
+        Ok(_) => {
+            settings_view(
+                &st,
+                &auth,
+                Some("Retention rule applied: the audit trail lists what was disposed of."),
+                None,
+            )
+            .await
+        }
+        Err(e) => {
+            let msg = super::message(e)?;
+            settings_view_sso(&st, &auth, None, None, None, None, Some(msg)).await
+        }
+    }
 }
