@@ -247,7 +247,7 @@ impl RiskBody {
 }
 
 /// Filters of the risk register.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct RiskQuery {
     /// Only this owner's risks (user id).

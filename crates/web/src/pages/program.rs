@@ -459,13 +459,14 @@ impl ControlForm {
 }
 
 /// All pairs of a urlencoded form (checkbox groups repeat their name).
-fn pairs(body: &Bytes) -> Vec<(String, String)> {
+pub(super) fn pairs(body: &Bytes) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-fn one(p: &[(String, String)], k: &str) -> String {
+/// The first value of a form field (empty if absent).
+pub(super) fn one(p: &[(String, String)], k: &str) -> String {
     p.iter()
         .find(|(n, _)| n == k)
         .map(|(_, v)| v.clone())

@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::response::Response;
 use http::{Method, StatusCode};
 
+use super::program::{one, pairs};
 use super::{Shell, message, render, render_status, see_other};
 use crate::AppState;
 use crate::api::evidence::{date, user_id};
@@ -42,19 +43,6 @@ pub(super) fn register(r: Registry) -> Registry {
 
 fn page_err(e: AppError) -> WebError {
     WebError::page(e)
-}
-
-fn pairs(body: &Bytes) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn one(p: &[(String, String)], k: &str) -> String {
-    p.iter()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
 }
 
 fn all(p: &[(String, String)], k: &str) -> Vec<String> {
@@ -355,19 +343,6 @@ struct RisksPage {
     error: Option<String>,
 }
 
-fn query_of(q: &RiskQuery) -> RiskQuery {
-    RiskQuery {
-        owner: q.owner.clone(),
-        treatment: q.treatment.clone(),
-        status: q.status.clone(),
-        level: q.level.clone(),
-        needs_decision: q.needs_decision,
-        asset: q.asset.clone(),
-        control: q.control.clone(),
-        q: q.q.clone(),
-    }
-}
-
 async fn risks_view(
     st: &AppState,
     auth: &Auth,
@@ -377,7 +352,7 @@ async fn risks_view(
 ) -> Result<Response, WebError> {
     let shell = Shell::new(st, auth, "Risks", "risks").await?;
     let blank = |s: &Option<String>| s.clone().unwrap_or_default();
-    let filter = query_of(&q).filter().map_err(page_err)?;
+    let filter = q.clone().filter().map_err(page_err)?;
     let reg: RiskRegister = st
         .app
         .risk_register(&auth.caller, &filter)
@@ -456,19 +431,6 @@ async fn risks(
     risks_view(&st, &auth, q, RiskForm::blank(), None).await
 }
 
-fn empty_query() -> RiskQuery {
-    RiskQuery {
-        owner: None,
-        treatment: None,
-        status: None,
-        level: None,
-        needs_decision: None,
-        asset: None,
-        control: None,
-        q: None,
-    }
-}
-
 async fn create_risk(
     State(st): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -481,7 +443,7 @@ async fn create_risk(
     };
     match result {
         Ok(r) => Ok(see_other(&format!("/risks/{}", r.id))),
-        Err(e) => risks_view(&st, &auth, empty_query(), form, Some(message(e)?)).await,
+        Err(e) => risks_view(&st, &auth, RiskQuery::default(), form, Some(message(e)?)).await,
     }
 }
 
