@@ -105,4 +105,18 @@ test('rate, flag, accept and renew a risk', async () => {
   await page.fill('#m-a', '4');
   await page.getByRole('button', { name: 'Save matrix', exact: true }).click();
   await page.locator('.notice.error', { hasText: 're-rate them first' }).waitFor();
+
+  // A sheet imports in one go; the export offers the register back.
+  await page.goto(`${attest.url}/risks`);
+  await page.setInputFiles('#import-file', {
+    name: 'more.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('ref,title,inherent_likelihood,inherent_impact,treatment\nR-002,Supplier outage,3,4,share\n'),
+  });
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.locator('.notice', { hasText: 'Imported: 1 risk(s) added' }).waitFor();
+  await page.locator('#risk-register tbody tr', { hasText: 'R-002' }).waitFor();
+  const href = await page.getByRole('link', { name: 'Export CSV', exact: true }).getAttribute('href');
+  const csv = await page.evaluate(async (u) => (await fetch(u)).text(), href);
+  assert(csv.startsWith('ref,title,') && csv.includes('Supplier outage'), 'export has the imported risk');
 });

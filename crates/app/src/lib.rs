@@ -14,6 +14,7 @@ pub mod identity;
 pub mod mapping;
 pub mod org;
 pub mod risk;
+pub mod risk_sheet;
 pub mod secret;
 
 use std::sync::Arc;

@@ -353,6 +353,26 @@ impl App {
         input: RiskInput,
     ) -> AppResult<Risk> {
         let org = caller.require(Permission::RiskManage)?;
+        let matrix = store_risk::matrix(&self.store, org).await?;
+        let mut tx = self.store.begin().await?;
+        let (r, _) = self
+            .put_risk_in(&mut tx, caller, org, &matrix, id, input)
+            .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// [`App::put_risk`] inside a transaction (an import writes many); says whether anything
+    /// changed (a change that changes nothing is neither written nor recorded).
+    pub(crate) async fn put_risk_in(
+        &self,
+        tx: &mut attest_store::Tx,
+        caller: &Caller,
+        org: OrgId,
+        matrix: &RiskMatrix,
+        id: Option<&str>,
+        input: RiskInput,
+    ) -> AppResult<(Risk, bool)> {
         let reference = input.reference.trim().to_owned();
         if !valid_control_ref(&reference) {
             return Err(AppError::invalid(
@@ -365,7 +385,6 @@ impl App {
         let threat = text("threat", &input.threat, 2_000, false)?;
         let vulnerability = text("vulnerability", &input.vulnerability, 2_000, false)?;
         let treatment_plan = text("treatment_plan", &input.treatment_plan, 20_000, false)?;
-        let matrix = store_risk::matrix(&self.store, org).await?;
         let rate = |prefix: &str, (l, i): (i64, i64)| {
             matrix.rate(l, i).map_err(|e| match e {
                 MatrixError::OffScale { field, max } => AppError::invalid(
@@ -386,14 +405,13 @@ impl App {
         self.check_member(org, "owner_id", input.owner).await?;
         let assets = dedup(&input.assets);
         let controls = dedup(&input.controls);
-        let mut tx = self.store.begin().await?;
         for a in &assets {
-            if store_risk::asset_in(&mut tx, org, a).await?.is_none() {
+            if store_risk::asset_in(tx, org, a).await?.is_none() {
                 return Err(AppError::invalid("assets", format!("no asset has id {a}")));
             }
         }
         for c in &controls {
-            if store_ctl::get_in(&mut tx, org, c).await?.is_none() {
+            if store_ctl::get_in(tx, org, c).await?.is_none() {
                 return Err(AppError::invalid(
                     "controls",
                     format!("no control has id {c}"),
@@ -402,11 +420,11 @@ impl App {
         }
         let before = match id {
             Some(id) => {
-                let r = store_risk::risk_in(&mut tx, org, id)
+                let r = store_risk::risk_in(tx, org, id)
                     .await?
                     .ok_or(AppError::NotFound("risk"))?;
-                let a = store_risk::assets_of(&mut tx, org, id).await?;
-                let c = store_risk::controls_of(&mut tx, org, id).await?;
+                let a = store_risk::assets_of(tx, org, id).await?;
+                let c = store_risk::controls_of(tx, org, id).await?;
                 Some((r, a, c))
             }
             None => None,
@@ -432,17 +450,25 @@ impl App {
             created_at: before.as_ref().map_or(now, |b| b.0.created_at),
             updated_at: now,
         };
-        store_risk::put_risk(&mut tx, &r)
-            .await
-            .map_err(|e| match e {
-                attest_store::StoreError::Unique { .. } => AppError::Conflict {
-                    field: "ref".into(),
-                    message: format!("a risk {} already exists", r.reference),
-                },
-                other => other.into(),
-            })?;
-        store_risk::set_assets(&mut tx, org, &r.id, &assets).await?;
-        store_risk::set_controls(&mut tx, org, &r.id, &controls).await?;
+        if let Some((b, a, c)) = &before
+            && *a == assets
+            && *c == controls
+            && (Risk {
+                updated_at: b.updated_at,
+                ..r.clone()
+            }) == *b
+        {
+            return Ok((b.clone(), false));
+        }
+        store_risk::put_risk(tx, &r).await.map_err(|e| match e {
+            attest_store::StoreError::Unique { .. } => AppError::Conflict {
+                field: "ref".into(),
+                message: format!("a risk {} already exists", r.reference),
+            },
+            other => other.into(),
+        })?;
+        store_risk::set_assets(tx, org, &r.id, &assets).await?;
+        store_risk::set_controls(tx, org, &r.id, &controls).await?;
         let after = serde_json::json!({"risk": r, "assets": assets, "controls": controls});
         let mut event = Event::org(
             org,
@@ -458,9 +484,8 @@ impl App {
         if let Some((b, a, c)) = &before {
             event = event.before(&serde_json::json!({"risk": b, "assets": a, "controls": c}));
         }
-        record(&mut tx, caller, event).await?;
-        tx.commit().await?;
-        Ok(r)
+        record(tx, caller, event).await?;
+        Ok((r, true))
     }
 
     /// Records the acceptance of a risk's residual level. Only the risk's owner, or an owner

@@ -120,7 +120,7 @@ enum Command {
     /// Evidence: add files and links, list, what is overdue or due.
     #[command(subcommand)]
     Evidence(evidence::EvidenceCommand),
-    /// Risks: list the register and its heat map, add, accept.
+    /// Risks: list the register and its heat map, add, accept, export and import sheets.
     #[command(subcommand)]
     Risk(risk::RiskCommand),
     /// Coverage of a framework, requirement by requirement.

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use attest_app::risk::{RiskFilter, RiskInput};
+use attest_app::risk_sheet::SheetFormat;
 use attest_app::{App, Caller};
 use attest_domain::risk::RiskStatus;
 use clap::Subcommand;
@@ -47,6 +48,21 @@ pub enum RiskCommand {
         /// Treating controls, by reference (repeatable).
         #[arg(long = "control", value_name = "REF")]
         controls: Vec<String>,
+    },
+    /// Writes the register as a sheet: the importable columns, then derived scores.
+    Export {
+        /// `csv` or `xlsx`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write here instead of standard output (XLSX goes to risks.xlsx by default).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Imports risks from a CSV or XLSX sheet, all or nothing; a row whose ref exists changes
+    /// that risk.
+    Import {
+        /// The sheet.
+        file: std::path::PathBuf,
     },
     /// Records the acceptance of a risk's residual level (as the organisation's operator).
     Accept {
@@ -170,6 +186,43 @@ pub async fn risk(app: &App, caller: &Caller, c: RiskCommand) -> anyhow::Result<
                 "Added risk {} (residual score {}).",
                 r.reference,
                 r.residual.score()
+            );
+        }
+        RiskCommand::Export { format, output } => {
+            let sheet = match format.as_str() {
+                "csv" => SheetFormat::Csv,
+                "xlsx" => SheetFormat::Xlsx,
+                other => bail!("--format: unknown format `{other}` (expected csv or xlsx)"),
+            };
+            let bytes = app.export_risks(caller, sheet).await.map_err(refused)?;
+            let output =
+                output.or_else(|| (sheet == SheetFormat::Xlsx).then(|| "risks.xlsx".into()));
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &bytes)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
+        }
+        RiskCommand::Import { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let s = app
+                .import_risks(caller, &name, &bytes)
+                .await
+                .map_err(refused)?;
+            println!(
+                "Imported {name}: {} risk(s) added, {} changed, {} already as in the sheet.",
+                s.created, s.updated, s.unchanged
             );
         }
         RiskCommand::Accept {

@@ -321,4 +321,28 @@ fn risks_from_the_command_line() {
     assert_eq!(json["risks"].as_array().unwrap().len(), 1);
     assert_eq!(json["needing_decision"], 0);
     assert_eq!(json["risks"][0]["acceptance"]["state"], "valid");
+
+    // The register as a sheet, and back.
+    let sheet = d.join("risks.xlsx");
+    ok(
+        d,
+        &[
+            "risk",
+            "export",
+            "--format",
+            "xlsx",
+            "-o",
+            sheet.to_str().unwrap(),
+        ],
+    );
+    let back = ok(d, &["risk", "import", sheet.to_str().unwrap()]);
+    assert!(
+        back.contains("0 risk(s) added, 0 changed, 1 already"),
+        "{back}"
+    );
+    let csv = ok(d, &["risk", "export"]);
+    assert!(
+        csv.starts_with("ref,title,") && csv.contains("R-1,Ransomware"),
+        "{csv}"
+    );
 }

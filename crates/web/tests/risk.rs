@@ -345,3 +345,147 @@ server_test!(
         json_of(r, StatusCode::NOT_FOUND).await;
     }
 );
+
+async fn import(b: &Browser, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    );
+    b.client
+        .post(format!("{}/api/v1/risks/import", b.url))
+        .header("x-csrf-token", &b.csrf)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+server_test!(
+    risk_sheets_round_trip_and_bad_ones_change_nothing,
+    |srv: TestServer| async move {
+        let org = srv.org("Sheets").await;
+        let cm = srv
+            .sign_in(org.email(Role::ComplianceManager), PASSWORD)
+            .await;
+        json_of(
+        cm.api(
+            Method::POST,
+            "/api/v1/assets",
+            Some(json!({"name": "Payroll", "kind": "information", "classification": "restricted"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+        json_of(
+        cm.api(
+            Method::POST,
+            "/api/v1/controls",
+            Some(json!({"ref": "BK-1", "title": "Backups", "frequency": "daily", "status": "implemented"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+        let email = org.email(Role::ComplianceManager).to_owned();
+        let csv = format!(
+            "ref,title,threat,owner,inherent_likelihood,inherent_impact,residual_likelihood,residual_impact,treatment,treatment_due,assets,controls\n\
+         R-1,Payroll leak,Insider,{email},4,5,3,4,modify,2027-03-31,Payroll,BK-1\n\
+         R-2,\"Flood, ground floor\",Weather,,2,4,,,retain,,,\n"
+        );
+        let done = json_of(
+            import(&cm, "risks.csv", csv.into_bytes()).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            (done["created"].as_u64(), done["updated"].as_u64()),
+            (Some(2), Some(0))
+        );
+        let reg = register(&cm, "").await;
+        assert_eq!(reg["risks"][1]["title"], "Flood, ground floor");
+        // Untreated, the residual rating is the inherent one.
+        assert_eq!(reg["risks"][1]["residual_score"], 8);
+        assert_eq!(reg["risks"][0]["assets"].as_array().unwrap().len(), 1);
+
+        // Exports read back unchanged, in both formats; the derived columns are ignored.
+        for format in ["csv", "xlsx"] {
+            let r = cm
+                .get(&format!("/api/v1/risks/export?format={format}"))
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            let disposition = r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                disposition.contains(&format!("risks.{format}")),
+                "{disposition}"
+            );
+            let bytes = r.bytes().await.unwrap().to_vec();
+            if format == "csv" {
+                let text = String::from_utf8(bytes.clone()).unwrap();
+                assert!(text.starts_with("ref,title,description"), "{text}");
+                assert!(
+                    text.contains("Payroll leak") && text.contains(",12,High,"),
+                    "{text}"
+                );
+            }
+            let again = json_of(
+                import(&cm, &format!("back.{format}"), bytes).await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(
+                (
+                    again["created"].as_u64(),
+                    again["updated"].as_u64(),
+                    again["unchanged"].as_u64()
+                ),
+                (Some(0), Some(0), Some(2))
+            );
+            assert_eq!(
+                register(&cm, "").await["risks"],
+                reg["risks"],
+                "{format} round trip"
+            );
+        }
+
+        // A sheet with problems names each (line and column) and changes nothing.
+        let bad = "ref,title,inherent_likelihood,inherent_impact,treatment,assets,owner\n\
+               R-1,Changed title,4,5,modify,,\n\
+               R-3,New,9,1,modify,,\n\
+               R-4,Other,2,2,transfer,Nowhere,nobody@else.test\n\
+               R-4,Twice,2,2,modify,,\n";
+        let e = json_of(
+            import(&cm, "bad.csv", bad.as_bytes().to_vec()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        let text = e.to_string();
+        for want in [
+            "line 3, inherent_likelihood",
+            "line 4, treatment",
+            "line 4, assets",
+            "line 4, owner",
+            "line 5, ref",
+        ] {
+            assert!(text.contains(want), "{want} missing from {text}");
+        }
+        assert_eq!(register(&cm, "").await["risks"], reg["risks"]);
+        for (name, bytes) in [
+            ("risks.txt", b"ref\n".to_vec()),
+            ("risks.xlsx", b"not a workbook".to_vec()),
+            ("risks.csv", b"colour\nred\n".to_vec()),
+        ] {
+            json_of(
+                import(&cm, name, bytes).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        let viewer = srv.sign_in(org.email(Role::Viewer), PASSWORD).await;
+        let r = import(&viewer, "risks.csv", b"ref,title\n".to_vec()).await;
+        json_of(r, StatusCode::FORBIDDEN).await;
+    }
+);

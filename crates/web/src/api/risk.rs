@@ -3,6 +3,7 @@
 
 use attest_app::Permission;
 use attest_app::risk::{AssetInput, MatrixInput, RiskFilter, RiskInput};
+use attest_app::risk_sheet::SheetFormat;
 use attest_domain::risk::{Level, RiskStatus, Treatment};
 use axum::Extension;
 use axum::extract::State;
@@ -30,6 +31,9 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::ProgramRead), routes!(get_risk))
         .api(perm(Permission::RiskManage), routes!(update_risk))
         .api(perm(Permission::RiskAccept), routes!(accept_risk))
+        .api(perm(Permission::ProgramRead), routes!(export_risks))
+        .body_limit(attest_app::risk_sheet::SHEET_LIMIT * 2)
+        .api(perm(Permission::RiskManage), routes!(import_risks))
 }
 
 fn json<T: serde::Serialize>(v: &T) -> Result<axum::Json<Value>, WebError> {
@@ -364,4 +368,62 @@ async fn accept_risk(
         .accept_risk(&auth.caller, &id, &b.justification, expires)
         .await?;
     Ok((StatusCode::CREATED, json(&a)?))
+}
+
+/// The format of a risk export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RiskExportQuery {
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<String>,
+}
+
+/// The format asked for, and its content type and file name.
+pub(crate) fn sheet_format(
+    format: Option<&str>,
+) -> Result<(SheetFormat, &'static str, &'static str), attest_app::AppError> {
+    match format.unwrap_or("csv") {
+        "csv" => Ok((SheetFormat::Csv, "text/csv; charset=utf-8", "risks.csv")),
+        "xlsx" => Ok((
+            SheetFormat::Xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "risks.xlsx",
+        )),
+        other => Err(attest_app::AppError::invalid(
+            "format",
+            format!("unknown format `{other}` (expected csv or xlsx)"),
+        )),
+    }
+}
+
+/// The risk register as a sheet: the importable columns, then derived scores and states.
+#[utoipa::path(get, path = "/api/v1/risks/export", tag = "risks", params(RiskExportQuery),
+    responses((status = 200, description = "The file"), (status = 422, body = ErrorBody)))]
+async fn export_risks(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiQuery(q): ApiQuery<RiskExportQuery>,
+) -> Result<axum::response::Response, WebError> {
+    let (format, content_type, name) = sheet_format(q.format.as_deref())?;
+    let bytes = st.app.export_risks(&auth.caller, format).await?;
+    Ok(crate::download(content_type, name, bytes))
+}
+
+/// Imports risks from a CSV or XLSX sheet (multipart field `file`), all or nothing; a row
+/// whose `ref` exists changes that risk. Problems name their line or row and column.
+#[utoipa::path(post, path = "/api/v1/risks/import", tag = "risks",
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
+async fn import_risks(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    mp: axum::extract::Multipart,
+) -> Result<axum::Json<Value>, WebError> {
+    let mut files = super::program::files(mp).await?;
+    if files.len() != 1 {
+        return Err(
+            attest_app::AppError::invalid("file", "send one sheet as the field `file`").into(),
+        );
+    }
+    let f = files.remove(0);
+    json(&st.app.import_risks(&auth.caller, &f.name, &f.bytes).await?)
 }

@@ -27,6 +27,8 @@ pub(super) fn register(r: Registry) -> Registry {
     let manage = Access::Perm(Permission::RiskManage);
     r.page(Method::GET, "/risks", read, risks)
         .page(Method::POST, "/risks", manage, create_risk)
+        .body_limit(attest_app::risk_sheet::SHEET_LIMIT * 2)
+        .page(Method::POST, "/risks/import", manage, import)
         .page(Method::GET, "/risks/matrix", read, matrix)
         .page(Method::POST, "/risks/matrix", manage, set_matrix)
         .page(Method::GET, "/risks/{risk_id}", read, risk)
@@ -350,7 +352,21 @@ async fn risks_view(
     form: RiskForm,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let shell = Shell::new(st, auth, "Risks", "risks").await?;
+    risks_view_with(st, auth, q, form, error, None).await
+}
+
+async fn risks_view_with(
+    st: &AppState,
+    auth: &Auth,
+    q: RiskQuery,
+    form: RiskForm,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, WebError> {
+    let mut shell = Shell::new(st, auth, "Risks", "risks").await?;
+    if let Some(n) = notice {
+        shell = shell.notice("ok", n);
+    }
     let blank = |s: &Option<String>| s.clone().unwrap_or_default();
     let filter = q.clone().filter().map_err(page_err)?;
     let reg: RiskRegister = st
@@ -842,4 +858,46 @@ async fn set_matrix(
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }
+}
+
+async fn import(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let result = match crate::api::program::files(mp).await {
+        Ok(files) if files.len() == 1 => {
+            st.app
+                .import_risks(&auth.caller, &files[0].name, &files[0].bytes)
+                .await
+        }
+        Ok(_) => Err(AppError::invalid("file", "choose one CSV or XLSX sheet")),
+        Err(e) => Err(e),
+    };
+    let (error, notice) = match result {
+        Ok(s) => (
+            None,
+            Some(format!(
+                "Imported: {} risk(s) added, {} changed, {} already as in the sheet.",
+                s.created, s.updated, s.unchanged
+            )),
+        ),
+        Err(AppError::Rejected { message, problems }) => {
+            let list: Vec<String> = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.at, p.message))
+                .collect();
+            (Some(format!("{message}. {}", list.join("; "))), None)
+        }
+        Err(e) => (Some(message(e)?), None),
+    };
+    risks_view_with(
+        &st,
+        &auth,
+        RiskQuery::default(),
+        RiskForm::blank(),
+        error,
+        notice,
+    )
+    .await
 }
