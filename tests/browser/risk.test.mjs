@@ -76,6 +76,11 @@ test('rate, flag, accept and renew a risk', async () => {
   assertEqual(await cell(page, 'Residual', 'Likely', 2), 1, 'residual cell');
   assertEqual(await cell(page, 'Inherent', 'Almost certain', 3), 1, 'inherent cell');
 
+  // The dashboard counts it.
+  await page.goto(`${attest.url}/`);
+  const tile = page.locator('#glance .card', { hasText: 'Risks above appetite' });
+  assertEqual((await tile.locator('.stat').innerText()).trim(), '1', 'dashboard tile');
+
   // A bad expiry is refused with the reason; then the owner accepts it.
   await page.goto(riskUrl);
   await page.fill('#a-just', 'Compensating monitoring until the hosts are replaced');

@@ -2,6 +2,7 @@
 
 use askama::Template;
 use attest_app::Permission;
+use attest_app::risk::RiskFilter;
 use attest_store::audit::EntryFilter;
 use axum::Extension;
 use axum::extract::State;
@@ -33,6 +34,12 @@ struct HomePage {
     members: usize,
     mfa_enabled: bool,
     recent: Vec<EntryRow>,
+    /// Frameworks in use: (id, name, percent implemented).
+    coverage: Vec<(String, String, u32)>,
+    risks: usize,
+    risks_needing_decision: usize,
+    overdue: usize,
+    due_soon: usize,
 }
 
 #[derive(Deserialize, Default)]
@@ -83,10 +90,34 @@ async fn home(
     } else {
         Vec::new()
     };
+    // The program at a glance (read by anyone who may read the program).
+    let app = &st.app;
+    let every_risk = RiskFilter::default();
+    let (coverage, register, overdue, due) = tokio::try_join!(
+        app.coverage_overview(&auth.caller),
+        app.risk_register(&auth.caller, &every_risk),
+        app.overdue_controls(&auth.caller, None),
+        app.evidence_due(&auth.caller, 30),
+    )
+    .map_err(WebError::page)?;
     Ok(render(&HomePage {
         shell,
         org_name: org.org.name,
         members,
+        coverage: coverage
+            .iter()
+            .map(|c| {
+                (
+                    c.framework.id.clone(),
+                    c.framework.name.clone(),
+                    c.percent_implemented(),
+                )
+            })
+            .collect(),
+        risks: register.risks.len(),
+        risks_needing_decision: register.needing_decision,
+        overdue: overdue.len(),
+        due_soon: due.len(),
         mfa_enabled: st
             .app
             .mfa_enabled(&auth.caller)
