@@ -42,6 +42,8 @@ pub enum Permission {
     EvidenceDispose,
     /// Keep the risk register: the matrix and appetite, assets, risks and their treatment.
     RiskManage,
+    /// Keep the ISMS documents: scope and context.
+    IsmsManage,
     /// Accept a residual risk; the use case also requires being the risk's owner or an owner
     /// of the organisation.
     RiskAccept,
@@ -49,7 +51,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission (for the route-enumeration test and documentation).
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ProgramRead,
         Permission::OrgManage,
         Permission::MembersRead,
@@ -66,6 +68,7 @@ impl Permission {
         Permission::EvidenceDispose,
         Permission::RiskManage,
         Permission::RiskAccept,
+        Permission::IsmsManage,
     ];
 }
 
@@ -87,7 +90,8 @@ pub fn allows(role: Role, p: Permission) -> bool {
         | P::ControlManage
         | P::ServiceManage
         | P::EvidenceHold
-        | P::RiskManage => matches!(role, R::Owner | R::ComplianceManager),
+        | P::RiskManage
+        | P::IsmsManage => matches!(role, R::Owner | R::ComplianceManager),
         P::ControlUpdateOwn => matches!(role, R::Owner | R::ComplianceManager | R::ControlOwner),
         P::OrgManage | P::TokensManage | P::EvidenceDispose => role == R::Owner,
     }

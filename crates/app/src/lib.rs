@@ -11,6 +11,7 @@ mod error;
 pub mod evidence;
 pub mod framework;
 pub mod identity;
+pub mod isms;
 pub mod mapping;
 pub mod org;
 pub mod risk;

@@ -75,6 +75,7 @@ pub const TABLES: &[Table] = &[
     t("evidence", "id"),
     t("evidence_controls", "evidence_id, control_id"),
     t("evidence_retention", "org_id"),
+    t("isms_scope_versions", "org_id, version"),
     t("risk_matrices", "org_id"),
     t("assets", "id"),
     t("risks", "id"),

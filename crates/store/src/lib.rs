@@ -15,6 +15,7 @@ mod error;
 pub mod evidence;
 pub mod framework;
 pub mod invitation;
+pub mod isms;
 pub mod org;
 pub mod risk;
 pub mod session;

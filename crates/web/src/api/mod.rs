@@ -3,6 +3,7 @@
 pub(crate) mod audit;
 pub(crate) mod evidence;
 pub(crate) mod identity;
+mod isms;
 mod org;
 pub(crate) mod program;
 pub(crate) mod risk;
@@ -38,6 +39,7 @@ pub fn register(r: Registry) -> Registry {
     let r = program::register(r);
     let r = evidence::register(r);
     let r = risk::register(r);
+    let r = isms::register(r);
     identity::register(r)
 }
 

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod evidence;
 mod home;
+mod isms;
 mod program;
 mod risk;
 mod signin;
@@ -48,6 +49,7 @@ pub fn register(r: Registry) -> Registry {
     let r = program::register(r);
     let r = evidence::register(r);
     let r = risk::register(r);
+    let r = isms::register(r);
     admin::register(r)
 }
 
@@ -133,6 +135,13 @@ const AREAS: &[(&str, &str, &str, &str, Permission)] = &[
         "Evidence",
         "/evidence",
         "evidence",
+        Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "ISMS scope",
+        "/isms/scope",
+        "isms",
         Permission::ProgramRead,
     ),
     (
