@@ -130,6 +130,11 @@ pub async fn run(
             let caller = org_caller(&app, org.as_deref()).await?;
             crate::evidence::evidence(&app, &caller, c).await
         }
+        Command::Isms(c) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            crate::isms::isms(&app, &caller, c).await
+        }
         Command::Risk(c) => {
             let app = open_app(&config).await?;
             let caller = org_caller(&app, org.as_deref()).await?;

@@ -3,6 +3,7 @@
 mod commands;
 mod config;
 mod evidence;
+mod isms;
 mod program;
 mod risk;
 
@@ -120,6 +121,9 @@ enum Command {
     /// Evidence: add files and links, list, what is overdue or due.
     #[command(subcommand)]
     Evidence(evidence::EvidenceCommand),
+    /// The ISMS documents: the scope and context.
+    #[command(subcommand)]
+    Isms(isms::IsmsCommand),
     /// Risks: list the register and its heat map, add, accept, export and import sheets.
     #[command(subcommand)]
     Risk(risk::RiskCommand),

@@ -340,6 +340,8 @@ fn risks_from_the_command_line() {
         back.contains("0 risk(s) added, 0 changed, 1 already"),
         "{back}"
     );
+    let scope = ok(d, &["isms", "scope"]);
+    assert!(scope.contains("No ISMS scope yet"), "{scope}");
     let csv = ok(d, &["risk", "export"]);
     assert!(
         csv.starts_with("ref,title,") && csv.contains("R-1,Ransomware"),

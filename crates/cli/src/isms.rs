@@ -1,0 +1,66 @@
+//! `attest isms …`: the ISMS documents from the command line.
+
+use std::process::ExitCode;
+
+use attest_app::{App, Caller};
+use clap::Subcommand;
+
+use crate::program::refused;
+
+/// `attest isms …`
+#[derive(Debug, Subcommand)]
+pub enum IsmsCommand {
+    /// Shows the ISMS scope and context (the current version, or version N) and its history.
+    Scope {
+        /// A version number (default: the current one).
+        #[arg(value_name = "N")]
+        number: Option<i64>,
+        /// `text` or `json`.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+}
+
+/// Runs an ISMS command.
+pub async fn isms(app: &App, caller: &Caller, c: IsmsCommand) -> anyhow::Result<ExitCode> {
+    match c {
+        IsmsCommand::Scope { number, format } => {
+            let v = app.isms_scope(caller, number).await.map_err(refused)?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let Some(n) = v.version else {
+                println!("No ISMS scope yet: write it at /isms/scope or PUT /api/v1/isms/scope.");
+                return Ok(ExitCode::SUCCESS);
+            };
+            println!("ISMS scope, version {n}\n\n{}\n", v.document.statement);
+            let list = |title: &str, items: &[String]| {
+                println!("{title}:");
+                for i in items {
+                    println!("  - {i}");
+                }
+            };
+            let services: Vec<String> = v.service_names.iter().map(|s| s.1.clone()).collect();
+            list("Services", &services);
+            list("Locations", &v.document.locations);
+            list("Internal issues", &v.document.internal_issues);
+            list("External issues", &v.document.external_issues);
+            println!("Interested parties:");
+            for p in &v.document.interested_parties {
+                println!("  - {}: {}", p.party, p.requirements);
+            }
+            println!("\nVersions:");
+            for h in &v.history {
+                println!(
+                    "  {:>3}  {}  {}  {}",
+                    h.version,
+                    h.created_at.to_rfc3339(),
+                    h.created_by,
+                    h.note
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
