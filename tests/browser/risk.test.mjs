@@ -76,6 +76,18 @@ test('rate, flag, accept and renew a risk', async () => {
   assertEqual(await cell(page, 'Residual', 'Likely', 2), 1, 'residual cell');
   assertEqual(await cell(page, 'Inherent', 'Almost certain', 3), 1, 'inherent cell');
 
+  // The treatment plan: an action past its due day is flagged until it is done.
+  await page.goto(riskUrl);
+  await page.fill('#ac-title', 'Patch the database hosts');
+  await page.fill('#ac-due', '2020-01-31');
+  await page.getByRole('button', { name: 'Add action', exact: true }).click();
+  await expectAt(page, new URL(riskUrl).pathname);
+  const action = page.locator('#actions tbody tr', { hasText: 'Patch the database hosts' });
+  await action.locator('.badge', { hasText: 'overdue' }).waitFor();
+  await action.getByRole('button', { name: 'Done', exact: true }).click();
+  await expectAt(page, new URL(riskUrl).pathname);
+  assertEqual(await action.locator('.badge').count(), 0, 'no longer overdue');
+
   // The dashboard counts it.
   await page.goto(`${attest.url}/`);
   const tile = page.locator('#glance .card', { hasText: 'Risks above appetite' });

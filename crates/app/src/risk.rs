@@ -12,7 +12,7 @@ use attest_domain::risk::{
 use attest_domain::role::Role;
 use attest_domain::{OrgId, Timestamp, UserId};
 use attest_store::control as store_ctl;
-use attest_store::risk::{self as store_risk, Acceptance, Asset, Risk};
+use attest_store::risk::{self as store_risk, Acceptance, Action, Asset, Risk};
 use attest_store::user as store_user;
 use serde::Serialize;
 use time::Date;
@@ -173,8 +173,22 @@ pub struct RiskDetail {
     pub asset_list: Vec<Asset>,
     /// Treating controls: (id, ref, title).
     pub control_list: Vec<(String, String, String)>,
+    /// The treatment plan's actions, by due day.
+    pub actions: Vec<ActionView>,
     /// The matrix.
     pub matrix: RiskMatrix,
+}
+
+/// An action of a treatment plan, and whether it is overdue.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionView {
+    /// The action.
+    #[serde(flatten)]
+    pub action: Action,
+    /// Owner's name.
+    pub owner_name: Option<String>,
+    /// Open and past its due day.
+    pub overdue: bool,
 }
 
 fn text(field: &str, v: &str, max: usize, required: bool) -> AppResult<String> {
@@ -696,13 +710,83 @@ impl App {
             .map(|m| (m.user.id, m.user.display_name))
             .collect();
         let latest = acceptances.last().cloned();
+        let actions = store_risk::actions(&self.store, org, Some(id))
+            .await?
+            .into_iter()
+            .map(|a| ActionView {
+                owner_name: a.owner_id.and_then(|u| names.get(&u).cloned()),
+                overdue: a.done_on.is_none() && a.due_on < today,
+                action: a,
+            })
+            .collect();
         Ok(RiskDetail {
             row: row(r, &matrix, &names, latest, asset_ids, control_ids),
             acceptances,
             asset_list,
             control_list,
+            actions,
             matrix,
         })
+    }
+
+    /// Adds an action to a risk's treatment plan.
+    pub async fn add_risk_action(
+        &self,
+        caller: &Caller,
+        risk: &str,
+        title: &str,
+        owner: Option<UserId>,
+        due_on: Date,
+    ) -> AppResult<Action> {
+        let org = caller.require(Permission::RiskManage)?;
+        let title = text("title", title, 500, true)?;
+        self.check_member(org, "owner_id", owner).await?;
+        let mut tx = self.store.begin().await?;
+        store_risk::risk_in(&mut tx, org, risk)
+            .await?
+            .ok_or(AppError::NotFound("risk"))?;
+        let a = Action {
+            id: uuid::Uuid::now_v7().to_string(),
+            risk_id: risk.to_owned(),
+            title,
+            owner_id: owner,
+            due_on,
+            done_on: None,
+            created_at: Timestamp::now(),
+        };
+        store_risk::insert_action(&mut tx, org, &a).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "risk.action.add", "risk", risk).after(&a),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Marks an action of a risk's treatment plan done today.
+    pub async fn complete_risk_action(
+        &self,
+        caller: &Caller,
+        risk: &str,
+        action: &str,
+    ) -> AppResult<()> {
+        let org = caller.require(Permission::RiskManage)?;
+        let mut tx = self.store.begin().await?;
+        let today = Timestamp::now().date();
+        if !store_risk::complete_action(&mut tx, org, risk, action, today).await? {
+            return Err(AppError::NotFound("open action"));
+        }
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "risk.action.done", "risk", risk)
+                .after(&serde_json::json!({"action": action, "done_on": attest_domain::evidence::day_text(today)})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

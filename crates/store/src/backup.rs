@@ -82,6 +82,7 @@ pub const TABLES: &[Table] = &[
     t("risk_assets", "risk_id, asset_id"),
     t("risk_controls", "risk_id, control_id"),
     t("risk_acceptances", "id"),
+    t("risk_actions", "id"),
 ];
 
 /// A column's portable type.

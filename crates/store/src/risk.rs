@@ -545,3 +545,96 @@ pub async fn acceptances(
         )
         .collect()
 }
+
+/// An action of a risk's treatment plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    /// Id (UUID).
+    pub id: String,
+    /// The risk.
+    pub risk_id: String,
+    /// What is to be done.
+    pub title: String,
+    /// Who does it.
+    pub owner_id: Option<UserId>,
+    /// By when.
+    pub due_on: Date,
+    /// When it was done.
+    pub done_on: Option<Date>,
+    /// Recorded.
+    pub created_at: Timestamp,
+}
+
+/// Adds an action.
+pub async fn insert_action(tx: &mut Tx, org: OrgId, a: &Action) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO risk_actions (id, org_id, risk_id, title, owner_id, due_on, done_on, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&a.id)
+    .bind(org.to_string())
+    .bind(&a.risk_id)
+    .bind(&a.title)
+    .bind(a.owner_id.map(|u| u.to_string()))
+    .bind(day_text(a.due_on))
+    .bind(a.done_on.map(day_text))
+    .bind(a.created_at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks an action done on a day; false when it is not an open action of that risk.
+pub async fn complete_action(
+    tx: &mut Tx,
+    org: OrgId,
+    risk: &str,
+    id: &str,
+    on: Date,
+) -> StoreResult<bool> {
+    let r = sqlx::query(
+        "UPDATE risk_actions SET done_on = $1 WHERE org_id = $2 AND risk_id = $3 AND id = $4 AND done_on IS NULL",
+    )
+    .bind(day_text(on))
+    .bind(org.to_string())
+    .bind(risk)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+type ActionRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    i64,
+);
+
+/// The actions of the organisation (of one risk when given), by due day.
+pub async fn actions(store: &Store, org: OrgId, risk: Option<&str>) -> StoreResult<Vec<Action>> {
+    let rows: Vec<ActionRow> = sqlx::query_as(
+        "SELECT id, risk_id, title, owner_id, due_on, done_on, created_at FROM risk_actions \
+         WHERE org_id = $1 AND ($2 IS NULL OR risk_id = $2) ORDER BY due_on, id",
+    )
+    .bind(org.to_string())
+    .bind(risk)
+    .fetch_all(store.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(id, risk_id, title, owner, due, done, created)| {
+            Ok(Action {
+                id,
+                risk_id,
+                title,
+                owner_id: owner.as_deref().map(parse_id).transpose()?,
+                due_on: parse_day(&due)?,
+                done_on: done.as_deref().map(parse_day).transpose()?,
+                created_at: Timestamp::from_micros(created),
+            })
+        })
+        .collect()
+}

@@ -220,6 +220,62 @@ server_test!(
         .await;
         assert_eq!(register(&cm, "").await["needing_decision"], 0);
 
+        // The treatment plan's actions: one overdue, then done.
+        let action = json_of(
+        cm.api(
+            Method::POST,
+            &format!("/api/v1/risks/{r1_id}/actions"),
+            Some(json!({"title": "Patch the database hosts", "owner_id": co_id, "due_on": "2020-01-31"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+        let action_id = action["id"].as_str().unwrap().to_owned();
+        let r = cm
+            .api(
+                Method::POST,
+                &format!("/api/v1/risks/{r1_id}/actions"),
+                Some(json!({"title": "", "due_on": "2027-01-31"})),
+            )
+            .await;
+        let err = json_of(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(err["error"]["field"], "title", "{err}");
+        let detail = json_of(
+            cm.api(Method::GET, &format!("/api/v1/risks/{r1_id}"), None)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(detail["actions"].as_array().unwrap().len(), 1);
+        assert_eq!(detail["actions"][0]["overdue"], true);
+        json_of(
+            cm.api(
+                Method::POST,
+                &format!("/api/v1/risks/{r1_id}/actions/{action_id}/done"),
+                None,
+            )
+            .await,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        let r = cm
+            .api(
+                Method::POST,
+                &format!("/api/v1/risks/{r1_id}/actions/{action_id}/done"),
+                None,
+            )
+            .await;
+        json_of(r, StatusCode::NOT_FOUND).await;
+        let detail = json_of(
+            cm.api(Method::GET, &format!("/api/v1/risks/{r1_id}"), None)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(detail["actions"][0]["overdue"], false);
+        assert!(detail["actions"][0]["done_on"].is_string());
+
         // Every change is in the trail.
         let trail = json_of(
             cm.api(Method::GET, "/api/v1/audit-trail?limit=100", None)
@@ -228,7 +284,14 @@ server_test!(
         )
         .await;
         let text = trail.to_string();
-        for action in ["asset.create", "risk.create", "risk.update", "risk.accept"] {
+        for action in [
+            "asset.create",
+            "risk.create",
+            "risk.update",
+            "risk.accept",
+            "risk.action.add",
+            "risk.action.done",
+        ] {
             assert!(text.contains(action), "{action} missing");
         }
     }

@@ -139,9 +139,21 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         )
         .await
         .unwrap();
+    let action = srv
+        .app
+        .add_risk_action(
+            &cli,
+            &risk.id,
+            "Beta's patching",
+            None,
+            time::macros::date!(2027 - 01 - 31),
+        )
+        .await
+        .unwrap();
     HashMap::from([
         ("evidence_id", evidence.id),
         ("asset_id", asset.id),
+        ("action_id", action.id),
         ("risk_id", risk.id),
         ("user_id", viewer.user.id.to_string()),
         ("invitation_id", invitation.invitation.id),

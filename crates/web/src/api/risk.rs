@@ -31,6 +31,8 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::ProgramRead), routes!(get_risk))
         .api(perm(Permission::RiskManage), routes!(update_risk))
         .api(perm(Permission::RiskAccept), routes!(accept_risk))
+        .api(perm(Permission::RiskManage), routes!(add_action))
+        .api(perm(Permission::RiskManage), routes!(complete_action))
         .api(perm(Permission::ProgramRead), routes!(export_risks))
         .body_limit(attest_app::risk_sheet::SHEET_LIMIT * 2)
         .api(perm(Permission::RiskManage), routes!(import_risks))
@@ -426,4 +428,51 @@ async fn import_risks(
     }
     let f = files.remove(0);
     json(&st.app.import_risks(&auth.caller, &f.name, &f.bytes).await?)
+}
+
+/// An action of a treatment plan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// What is to be done.
+    pub title: String,
+    /// Who does it (user id).
+    pub owner_id: Option<String>,
+    /// By when (YYYY-MM-DD).
+    pub due_on: String,
+}
+
+/// Adds an action to a risk's treatment plan.
+#[utoipa::path(post, path = "/api/v1/risks/{risk_id}/actions", tag = "risks", request_body = ActionBody,
+    params(("risk_id" = String, Path, description = "Risk id")),
+    responses((status = 201, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_action(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<ActionBody>,
+) -> Result<(StatusCode, axum::Json<Value>), WebError> {
+    let due = date("due_on", Some(&b.due_on))?
+        .ok_or_else(|| attest_app::AppError::invalid("due_on", "give a due day"))?;
+    let owner = user_id("owner_id", b.owner_id.as_deref())?;
+    let a = st
+        .app
+        .add_risk_action(&auth.caller, &id, &b.title, owner, due)
+        .await?;
+    Ok((StatusCode::CREATED, json(&a)?))
+}
+
+/// Marks an open action of a risk's treatment plan done today.
+#[utoipa::path(post, path = "/api/v1/risks/{risk_id}/actions/{action_id}/done", tag = "risks",
+    params(("risk_id" = String, Path, description = "Risk id"), ("action_id" = String, Path, description = "Action id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn complete_action(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath((risk, action)): ApiPath<(String, String)>,
+) -> Result<StatusCode, WebError> {
+    st.app
+        .complete_risk_action(&auth.caller, &risk, &action)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

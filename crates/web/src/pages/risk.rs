@@ -33,6 +33,13 @@ pub(super) fn register(r: Registry) -> Registry {
         .page(Method::POST, "/risks/matrix", manage, set_matrix)
         .page(Method::GET, "/risks/{risk_id}", read, risk)
         .page(Method::POST, "/risks/{risk_id}", manage, update_risk)
+        .page(Method::POST, "/risks/{risk_id}/actions", manage, add_action)
+        .page(
+            Method::POST,
+            "/risks/{risk_id}/actions/{action_id}/done",
+            manage,
+            complete_action,
+        )
         .page(
             Method::POST,
             "/risks/{risk_id}/accept",
@@ -463,6 +470,15 @@ async fn create_risk(
     }
 }
 
+struct ActionRow {
+    id: String,
+    title: String,
+    owner: String,
+    due_on: String,
+    done_on: String,
+    overdue: bool,
+}
+
 struct AcceptanceRow {
     decided_on: String,
     approver: String,
@@ -489,6 +505,7 @@ struct RiskPage {
     asset_list: Vec<(String, String)>,
     control_list: Vec<(String, String, String)>,
     acceptances: Vec<AcceptanceRow>,
+    actions: Vec<ActionRow>,
     can_accept: bool,
     can_manage: bool,
     form: RiskForm,
@@ -556,6 +573,22 @@ async fn risk_view(
                     AcceptanceState::Valid => "ok",
                     AcceptanceState::Expired | AcceptanceState::NeedsRenewal => "warn",
                 },
+            })
+            .collect(),
+        actions: d
+            .actions
+            .iter()
+            .map(|a| ActionRow {
+                id: a.action.id.clone(),
+                title: a.action.title.clone(),
+                owner: a.owner_name.clone().unwrap_or_default(),
+                due_on: attest_domain::evidence::day_text(a.action.due_on),
+                done_on: a
+                    .action
+                    .done_on
+                    .map(attest_domain::evidence::day_text)
+                    .unwrap_or_default(),
+                overdue: a.overdue,
             })
             .collect(),
         can_accept: d.row.risk.status == RiskStatus::Open
@@ -900,4 +933,44 @@ async fn import(
         notice,
     )
     .await
+}
+
+async fn add_action(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let result = match (
+        date("due_on", Some(&one(&p, "due_on"))),
+        user_id("owner_id", Some(&one(&p, "owner_id"))),
+    ) {
+        (Ok(Some(due)), Ok(owner)) => st
+            .app
+            .add_risk_action(&auth.caller, &id, &one(&p, "title"), owner, due)
+            .await
+            .map(|_| ()),
+        (Ok(None), _) => Err(AppError::invalid("due_on", "give a due day")),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/risks/{id}"))),
+        Err(e) => risk_view(&st, &auth, &id, None, Some(message(e)?)).await,
+    }
+}
+
+async fn complete_action(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath((id, action)): ApiPath<(String, String)>,
+) -> Result<Response, WebError> {
+    match st
+        .app
+        .complete_risk_action(&auth.caller, &id, &action)
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("/risks/{id}"))),
+        Err(e) => risk_view(&st, &auth, &id, None, Some(message(e)?)).await,
+    }
 }
