@@ -729,6 +729,17 @@ impl App {
         })
     }
 
+    /// Open treatment actions past their due day, soonest due first.
+    pub async fn overdue_risk_actions(&self, caller: &Caller) -> AppResult<Vec<Action>> {
+        let org = caller.require(Permission::ProgramRead)?;
+        let today = Timestamp::now().date();
+        Ok(store_risk::actions(&self.store, org, None)
+            .await?
+            .into_iter()
+            .filter(|a| a.done_on.is_none() && a.due_on < today)
+            .collect())
+    }
+
     /// Adds an action to a risk's treatment plan.
     pub async fn add_risk_action(
         &self,

@@ -40,6 +40,7 @@ struct HomePage {
     risks_needing_decision: usize,
     overdue: usize,
     due_soon: usize,
+    late_actions: usize,
 }
 
 #[derive(Deserialize, Default)]
@@ -93,11 +94,12 @@ async fn home(
     // The program at a glance (read by anyone who may read the program).
     let app = &st.app;
     let every_risk = RiskFilter::default();
-    let (coverage, register, overdue, due) = tokio::try_join!(
+    let (coverage, register, overdue, due, late_actions) = tokio::try_join!(
         app.coverage_overview(&auth.caller),
         app.risk_register(&auth.caller, &every_risk),
         app.overdue_controls(&auth.caller, None),
         app.evidence_due(&auth.caller, 30),
+        app.overdue_risk_actions(&auth.caller),
     )
     .map_err(WebError::page)?;
     Ok(render(&HomePage {
@@ -118,6 +120,7 @@ async fn home(
         risks_needing_decision: register.needing_decision,
         overdue: overdue.len(),
         due_soon: due.len(),
+        late_actions: late_actions.len(),
         mfa_enabled: st
             .app
             .mfa_enabled(&auth.caller)
