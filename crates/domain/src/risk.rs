@@ -355,11 +355,18 @@ impl RiskMatrix {
 
     /// The level a score falls in.
     pub fn level(&self, score: u32) -> &Level {
+        // A matrix always has a level from score 1 (`new` checks it); the fallback only
+        // keeps a damaged stored matrix from taking the register down.
+        static UNNAMED: Level = Level {
+            name: String::new(),
+            min_score: 1,
+        };
         self.levels
             .iter()
             .rev()
             .find(|l| l.min_score <= score)
-            .unwrap_or(&self.levels[0])
+            .or(self.levels.first())
+            .unwrap_or(&UNNAMED)
     }
 
     /// Whether a score is above the appetite (and so needs treating or an acceptance).
