@@ -11,6 +11,7 @@ import {
   expectAt,
   expectH1,
   firstSignIn,
+  statusLogged,
 } from './harness.mjs';
 
 test('write the ISMS scope in versions', async () => {
@@ -43,4 +44,46 @@ test('write the ISMS scope in versions', async () => {
   assert((await page.locator('.lede').first().innerText()).includes('an earlier version'), 'marked as earlier');
   assert(!(await page.locator('#scope-document').innerText()).includes('Busan'), 'version 1 has no Busan office');
   assertEqual(await page.locator('#sc-statement').count(), 0, 'no edit form on an earlier version');
+});
+
+test('raise a nonconformity and close it only after verification', async () => {
+  const attest = await startAttest();
+  const page = await newPage(await launchBrowser(), { allowConsole: [statusLogged(422)] });
+  await firstSignIn(attest, page, { org: 'Finding Co', email: 'owner@finding.test', password: 'saffron meadow pylon 17' });
+  await page.locator('nav#sidenav').getByRole('link', { name: 'Nonconformities', exact: true }).click();
+  await expectAt(page, '/nonconformities');
+  await page.fill('#nc-title', 'Access review skipped in Q2');
+  await page.selectOption('#nc-source', 'internal-audit');
+  await page.selectOption('#nc-severity', 'minor');
+  await page.fill('#nc-fw', 'iso27001-2022');
+  await page.fill('#nc-req', 'A.5.18');
+  await page.getByRole('button', { name: 'Raise', exact: true }).click();
+  await page.waitForURL(/\/nonconformities\/[0-9a-f-]{36}$/);
+  await expectH1(page, 'NC-001 Access review skipped in Q2');
+  const url = page.url();
+  await page.locator('#nc-blocker', { hasText: 'record the root cause first' }).waitFor();
+  await page.goto(`${attest.url}/`);
+  const tile = page.locator('#glance .card', { hasText: 'Open nonconformities' });
+  assertEqual((await tile.locator('.stat').innerText()).trim(), '1', 'dashboard counts it');
+  await page.goto(url);
+
+  // Closing now is refused with the reason.
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+  await page.locator('.notice.error', { hasText: 'cannot be closed' }).waitFor();
+
+  await page.goto(url);
+  await page.fill('#nc-cause', 'The reviewer left and nobody was assigned');
+  await page.fill('#nc-action', 'A deputy reviewer for every review');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expectAt(page, new URL(url).pathname);
+  await page.locator('#nc-blocker', { hasText: 'verify the effectiveness' }).waitFor();
+  await page.fill('#nc-verify', 'The Q3 review was done on time by the deputy');
+  await page.getByRole('button', { name: 'Record verification', exact: true }).click();
+  await expectAt(page, new URL(url).pathname);
+  assertEqual(await page.locator('#nc-blocker').count(), 0, 'nothing blocks closure');
+  await page.getByRole('button', { name: 'Close', exact: true }).click();
+  await expectAt(page, new URL(url).pathname);
+  await page.locator('.badge', { hasText: 'Closed' }).waitFor();
+  await page.goto(`${attest.url}/nonconformities`);
+  assert((await page.locator('#nc-list tbody tr', { hasText: 'NC-001' }).innerText()).includes('Closed'), 'closed in the list');
 });

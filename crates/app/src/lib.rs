@@ -13,6 +13,7 @@ pub mod framework;
 pub mod identity;
 pub mod isms;
 pub mod mapping;
+pub mod nonconformity;
 pub mod org;
 pub mod risk;
 pub mod risk_sheet;

@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod framework;
 pub mod id;
 pub mod mapping;
+pub mod nonconformity;
 pub mod org;
 pub mod risk;
 pub mod role;

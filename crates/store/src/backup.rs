@@ -83,6 +83,7 @@ pub const TABLES: &[Table] = &[
     t("risk_controls", "risk_id, control_id"),
     t("risk_acceptances", "id"),
     t("risk_actions", "id"),
+    t("nonconformities", "id"),
 ];
 
 /// A column's portable type.

@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod framework;
 pub mod invitation;
 pub mod isms;
+pub mod nonconformity;
 pub mod org;
 pub mod risk;
 pub mod session;

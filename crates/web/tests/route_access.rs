@@ -150,7 +150,30 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         )
         .await
         .unwrap();
+    let nc = srv
+        .app
+        .put_nonconformity(
+            &cli,
+            None,
+            attest_app::nonconformity::NcInput {
+                title: "Beta's finding".into(),
+                description: String::new(),
+                source: attest_domain::nonconformity::NcSource::Raised,
+                severity: attest_domain::nonconformity::Severity::Minor,
+                requirement: None,
+                control_id: None,
+                risk_id: None,
+                root_cause: String::new(),
+                correction: String::new(),
+                corrective_action: String::new(),
+                owner: None,
+                due_on: None,
+            },
+        )
+        .await
+        .unwrap();
     HashMap::from([
+        ("nc_id", nc.id),
         ("evidence_id", evidence.id),
         ("asset_id", asset.id),
         ("action_id", action.id),

@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod evidence;
 pub(crate) mod identity;
 mod isms;
+pub(crate) mod nonconformity;
 mod org;
 pub(crate) mod program;
 pub(crate) mod risk;
@@ -40,6 +41,7 @@ pub fn register(r: Registry) -> Registry {
     let r = evidence::register(r);
     let r = risk::register(r);
     let r = isms::register(r);
+    let r = nonconformity::register(r);
     identity::register(r)
 }
 

@@ -41,6 +41,8 @@ struct HomePage {
     overdue: usize,
     due_soon: usize,
     late_actions: usize,
+    open_ncs: usize,
+    overdue_ncs: usize,
 }
 
 #[derive(Deserialize, Default)]
@@ -94,12 +96,13 @@ async fn home(
     // The program at a glance (read by anyone who may read the program).
     let app = &st.app;
     let every_risk = RiskFilter::default();
-    let (coverage, register, overdue, due, late_actions) = tokio::try_join!(
+    let (coverage, register, overdue, due, late_actions, ncs) = tokio::try_join!(
         app.coverage_overview(&auth.caller),
         app.risk_register(&auth.caller, &every_risk),
         app.overdue_controls(&auth.caller, None),
         app.evidence_due(&auth.caller, 30),
         app.overdue_risk_actions(&auth.caller),
+        app.nonconformities(&auth.caller),
     )
     .map_err(WebError::page)?;
     Ok(render(&HomePage {
@@ -121,6 +124,8 @@ async fn home(
         overdue: overdue.len(),
         due_soon: due.len(),
         late_actions: late_actions.len(),
+        open_ncs: ncs.iter().filter(|n| n.nc.closed_on.is_none()).count(),
+        overdue_ncs: ncs.iter().filter(|n| n.overdue).count(),
         mfa_enabled: st
             .app
             .mfa_enabled(&auth.caller)

@@ -5,6 +5,7 @@ mod admin;
 mod evidence;
 mod home;
 mod isms;
+mod nonconformity;
 mod program;
 mod risk;
 mod signin;
@@ -50,6 +51,7 @@ pub fn register(r: Registry) -> Registry {
     let r = evidence::register(r);
     let r = risk::register(r);
     let r = isms::register(r);
+    let r = nonconformity::register(r);
     admin::register(r)
 }
 
@@ -142,6 +144,13 @@ const AREAS: &[(&str, &str, &str, &str, Permission)] = &[
         "ISMS scope",
         "/isms/scope",
         "isms",
+        Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "Nonconformities",
+        "/nonconformities",
+        "nonconformities",
         Permission::ProgramRead,
     ),
     (
