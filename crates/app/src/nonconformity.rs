@@ -31,6 +31,8 @@ pub struct NcInput {
     pub control_id: Option<String>,
     /// The risk involved.
     pub risk_id: Option<String>,
+    /// The evidence involved (an item the finding is about, or that shows it).
+    pub evidence_id: Option<String>,
     /// Root cause.
     pub root_cause: String,
     /// Correction.
@@ -169,6 +171,16 @@ impl App {
         {
             return Err(AppError::invalid("risk_id", format!("no risk has id {r}")));
         }
+        if let Some(e) = &input.evidence_id
+            && attest_store::evidence::get_in(&mut tx, org, e)
+                .await?
+                .is_none()
+        {
+            return Err(AppError::invalid(
+                "evidence_id",
+                format!("no evidence has id {e}"),
+            ));
+        }
         let before = match id {
             Some(id) => {
                 let b = store_nc::get_in(&mut tx, org, id)
@@ -202,7 +214,7 @@ impl App {
             requirement_id,
             control_id: input.control_id,
             risk_id: input.risk_id,
-            evidence_id: before.as_ref().and_then(|b| b.evidence_id.clone()),
+            evidence_id: input.evidence_id,
             raised_by: before
                 .as_ref()
                 .map_or_else(|| caller.actor_text(), |b| b.raised_by.clone()),

@@ -19,11 +19,18 @@ pub enum IsmsCommand {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// Lists the nonconformities: open ones first, with what blocks their closure.
+    Nonconformities {
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
 }
 
 /// Runs an ISMS command.
 pub async fn isms(app: &App, caller: &Caller, c: IsmsCommand) -> anyhow::Result<ExitCode> {
     match c {
+        IsmsCommand::Nonconformities { format } => nonconformities(app, caller, &format).await?,
         IsmsCommand::Scope { number, format } => {
             let v = app.isms_scope(caller, number).await.map_err(refused)?;
             if format == "json" {
@@ -63,4 +70,33 @@ pub async fn isms(app: &App, caller: &Caller, c: IsmsCommand) -> anyhow::Result<
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn nonconformities(app: &App, caller: &Caller, format: &str) -> anyhow::Result<()> {
+    let mut list = app.nonconformities(caller).await.map_err(refused)?;
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    list.sort_by_key(|n| (n.nc.closed_on.is_some(), n.nc.reference.clone()));
+    for n in &list {
+        let state = match (n.nc.closed_on, n.overdue) {
+            (Some(_), _) => "closed".to_owned(),
+            (None, true) => "OVERDUE".to_owned(),
+            (None, false) => "open".to_owned(),
+        };
+        println!(
+            "{:<8} {:<12} {:<8} {}{}",
+            n.nc.reference,
+            n.nc.severity.as_str(),
+            state,
+            n.nc.title,
+            n.blocker
+                .map(|b| format!("  (to close: {b})"))
+                .unwrap_or_default()
+        );
+    }
+    let open = list.iter().filter(|n| n.nc.closed_on.is_none()).count();
+    println!("\n{} nonconformit(ies), {open} open", list.len());
+    Ok(())
 }

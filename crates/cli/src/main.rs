@@ -121,7 +121,7 @@ enum Command {
     /// Evidence: add files and links, list, what is overdue or due.
     #[command(subcommand)]
     Evidence(evidence::EvidenceCommand),
-    /// The ISMS documents: the scope and context.
+    /// The ISMS: the scope and context, nonconformities.
     #[command(subcommand)]
     Isms(isms::IsmsCommand),
     /// Risks: list the register and its heat map, add, accept, export and import sheets.

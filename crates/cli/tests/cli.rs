@@ -342,6 +342,8 @@ fn risks_from_the_command_line() {
     );
     let scope = ok(d, &["isms", "scope"]);
     assert!(scope.contains("No ISMS scope yet"), "{scope}");
+    let ncs = ok(d, &["isms", "nonconformities"]);
+    assert!(ncs.contains("0 nonconformit(ies), 0 open"), "{ncs}");
     let csv = ok(d, &["risk", "export"]);
     assert!(
         csv.starts_with("ref,title,") && csv.contains("R-1,Ransomware"),

@@ -35,6 +35,20 @@ server_test!(
     )
     .await;
         let control_id = control["id"].as_str().unwrap().to_owned();
+        let evidence = json_of(
+            cm.api(
+                Method::POST,
+                "/api/v1/evidence",
+                Some(
+                    json!({"title": "Q2 review sign-off", "controls": [control_id],
+                    "url": "https://reviews.example/q2"}),
+                ),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let evidence_id = evidence["id"].as_str().unwrap().to_owned();
         let mut body = json!({
             "title": "Quarterly access review skipped",
             "source": "internal-audit",
@@ -42,6 +56,7 @@ server_test!(
             "framework": "iso27001-2022",
             "requirement": "A.5.18",
             "control_id": control_id,
+            "evidence_id": evidence_id,
             "due_on": "2020-02-01",
         });
         let nc = json_of(
@@ -51,6 +66,7 @@ server_test!(
         )
         .await;
         assert_eq!(nc["ref"], "NC-001");
+        assert_eq!(nc["evidence_id"], evidence_id.as_str());
         let id = nc["id"].as_str().unwrap().to_owned();
         let second = json_of(
         cm.api(
@@ -158,6 +174,7 @@ server_test!(
             (json!({"title": " "}), "title"),
             (json!({"requirement": "Z.9"}), "requirement"),
             (json!({"control_id": "nope"}), "control_id"),
+            (json!({"evidence_id": "nope"}), "evidence_id"),
             (json!({"due_on": "tomorrow"}), "due_on"),
         ] {
             let mut b = json!({"title": "X", "source": "raised", "severity": "minor",

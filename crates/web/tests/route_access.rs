@@ -163,6 +163,7 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
                 requirement: None,
                 control_id: None,
                 risk_id: None,
+                evidence_id: None,
                 root_cause: String::new(),
                 correction: String::new(),
                 corrective_action: String::new(),

@@ -53,6 +53,8 @@ pub struct NcBody {
     pub control_id: Option<String>,
     /// The risk involved (id).
     pub risk_id: Option<String>,
+    /// The evidence involved (id).
+    pub evidence_id: Option<String>,
     /// Root cause.
     #[serde(default)]
     pub root_cause: String,
@@ -97,6 +99,7 @@ impl NcBody {
             requirement,
             control_id: some(self.control_id),
             risk_id: some(self.risk_id),
+            evidence_id: some(self.evidence_id),
             root_cause: self.root_cause,
             correction: self.correction,
             corrective_action: self.corrective_action,
