@@ -144,18 +144,34 @@ fn check_input(i: &ControlInput) -> AppResult<()> {
 }
 
 impl App {
-    async fn check_owner(&self, org: OrgId, owner: Option<UserId>) -> AppResult<()> {
-        if let Some(u) = owner
+    /// Refuses, naming `field`, a person who is not an active member (owners of controls,
+    /// risks, assets and actions).
+    pub(crate) async fn check_member(
+        &self,
+        org: OrgId,
+        field: &str,
+        user: Option<UserId>,
+    ) -> AppResult<()> {
+        if let Some(u) = user
             && store_user::membership(&self.store, org, u)
                 .await?
                 .is_none_or(|m| m.deactivated_at.is_some())
         {
             return Err(AppError::invalid(
-                "owner",
+                field,
                 "the owner must be an active member of the organisation",
             ));
         }
         Ok(())
+    }
+
+    /// Every member's display name, for showing owners.
+    pub(crate) async fn member_names(&self, org: OrgId) -> AppResult<BTreeMap<UserId, String>> {
+        Ok(store_user::members(&self.store, org)
+            .await?
+            .into_iter()
+            .map(|m| (m.user.id, m.user.display_name))
+            .collect())
     }
 
     async fn check_services(
@@ -174,7 +190,7 @@ impl App {
     pub async fn create_control(&self, caller: &Caller, input: ControlInput) -> AppResult<Control> {
         let org = caller.require(Permission::ControlManage)?;
         check_input(&input)?;
-        self.check_owner(org, input.owner).await?;
+        self.check_member(org, "owner", input.owner).await?;
         let now = Timestamp::now();
         let c = Control {
             id: uuid::Uuid::now_v7().to_string(),
@@ -261,7 +277,7 @@ impl App {
                 "as control owner you can change the status and description only".into(),
             ));
         }
-        self.check_owner(org, input.owner).await?;
+        self.check_member(org, "owner", input.owner).await?;
         self.check_services(&mut tx, org, &input.services).await?;
         let after = Control {
             reference: input.reference.trim().to_owned(),
@@ -300,11 +316,7 @@ impl App {
         let org = caller.require(Permission::ProgramRead)?;
         let controls = store_ctl::list(&self.store, org).await?;
         let links = store_ctl::all_links(&self.store, org).await?;
-        let names: BTreeMap<UserId, String> = store_user::members(&self.store, org)
-            .await?
-            .into_iter()
-            .map(|m| (m.user.id, m.user.display_name))
-            .collect();
+        let names = self.member_names(org).await?;
         let text = f
             .text
             .as_ref()

@@ -7,11 +7,11 @@ use attest_domain::{Timestamp, UserId};
 use attest_store::control as store_ctl;
 use attest_store::nonconformity::{self as store_nc, Nonconformity};
 use attest_store::risk as store_risk;
-use attest_store::user as store_user;
 use serde::Serialize;
 use time::Date;
 
 use crate::audit_trail::{Event, record};
+use crate::risk::text;
 use crate::{App, AppError, AppResult, Caller, Permission};
 
 /// What is given to raise or work a nonconformity.
@@ -59,23 +59,6 @@ pub struct NcView {
     pub blocker: Option<&'static str>,
 }
 
-fn text(field: &str, v: &str, max: usize, required: bool) -> AppResult<String> {
-    let t = v.trim();
-    if required && t.is_empty() {
-        return Err(AppError::invalid(
-            field,
-            format!("give a {}", field.replace('_', " ")),
-        ));
-    }
-    if t.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("longer than {max} characters"),
-        ));
-    }
-    Ok(t.to_owned())
-}
-
 fn view(nc: Nonconformity, owner_name: Option<String>, today: Date) -> NcView {
     let open = nc.closed_on.is_none();
     NcView {
@@ -99,12 +82,7 @@ impl App {
     /// Every nonconformity, newest first.
     pub async fn nonconformities(&self, caller: &Caller) -> AppResult<Vec<NcView>> {
         let org = caller.require(Permission::ProgramRead)?;
-        let names: std::collections::BTreeMap<UserId, String> =
-            store_user::members(&self.store, org)
-                .await?
-                .into_iter()
-                .map(|m| (m.user.id, m.user.display_name))
-                .collect();
+        let names = self.member_names(org).await?;
         let today = Timestamp::now().date();
         Ok(store_nc::list(&self.store, org)
             .await?
@@ -118,11 +96,15 @@ impl App {
 
     /// One nonconformity.
     pub async fn nonconformity(&self, caller: &Caller, id: &str) -> AppResult<NcView> {
-        self.nonconformities(caller)
+        let org = caller.require(Permission::ProgramRead)?;
+        let n = store_nc::get(&self.store, org, id)
             .await?
-            .into_iter()
-            .find(|n| n.nc.id == id)
-            .ok_or(AppError::NotFound("nonconformity"))
+            .ok_or(AppError::NotFound("nonconformity"))?;
+        let owner = match n.owner_id {
+            Some(u) => self.member_names(org).await?.remove(&u),
+            None => None,
+        };
+        Ok(view(n, owner, Timestamp::now().date()))
     }
 
     /// Raises a nonconformity (`id` none) or works an open one: its analysis and action.
@@ -147,16 +129,7 @@ impl App {
                 ));
             }
         }
-        if let Some(u) = input.owner
-            && store_user::membership(&self.store, org, u)
-                .await?
-                .is_none_or(|m| m.deactivated_at.is_some())
-        {
-            return Err(AppError::invalid(
-                "owner_id",
-                "the owner must be an active member of the organisation",
-            ));
-        }
+        self.check_member(org, "owner_id", input.owner).await?;
         let mut tx = self.store.begin().await?;
         if let Some(c) = &input.control_id
             && store_ctl::get_in(&mut tx, org, c).await?.is_none()

@@ -191,10 +191,14 @@ pub struct ActionView {
     pub overdue: bool,
 }
 
-fn text(field: &str, v: &str, max: usize, required: bool) -> AppResult<String> {
+/// A trimmed text field of at most `max` characters (and not blank, when `required`).
+pub(crate) fn text(field: &str, v: &str, max: usize, required: bool) -> AppResult<String> {
     let t = v.trim();
     if required && t.is_empty() {
-        return Err(AppError::invalid(field, format!("give a {field}")));
+        return Err(AppError::invalid(
+            field,
+            format!("give a {}", field.replace('_', " ")),
+        ));
     }
     if t.chars().count() > max {
         return Err(AppError::invalid(
@@ -342,20 +346,6 @@ impl App {
         record(&mut tx, caller, event).await?;
         tx.commit().await?;
         Ok(a)
-    }
-
-    async fn check_member(&self, org: OrgId, field: &str, user: Option<UserId>) -> AppResult<()> {
-        if let Some(u) = user
-            && store_user::membership(&self.store, org, u)
-                .await?
-                .is_none_or(|m| m.deactivated_at.is_some())
-        {
-            return Err(AppError::invalid(
-                field,
-                "the owner must be an active member of the organisation",
-            ));
-        }
-        Ok(())
     }
 
     /// Creates a risk, or changes one when `id` is given. A change to the ratings, the
@@ -704,11 +694,7 @@ impl App {
             }
         }
         control_list.sort_by(|a, b| a.1.cmp(&b.1));
-        let names: BTreeMap<UserId, String> = store_user::members(&self.store, org)
-            .await?
-            .into_iter()
-            .map(|m| (m.user.id, m.user.display_name))
-            .collect();
+        let names = self.member_names(org).await?;
         let latest = acceptances.last().cloned();
         let actions = store_risk::actions(&self.store, org, Some(id))
             .await?

@@ -184,6 +184,19 @@ pub async fn put(tx: &mut Tx, org: OrgId, n: &Nonconformity) -> StoreResult<()> 
     Ok(())
 }
 
+/// One.
+pub async fn get(store: &Store, org: OrgId, id: &str) -> StoreResult<Option<Nonconformity>> {
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM nonconformities WHERE org_id = $1 AND id = $2"
+    )))
+    .bind(org.to_string())
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?
+    .map(TryInto::try_into)
+    .transpose()
+}
+
 /// One, inside a transaction.
 pub async fn get_in(tx: &mut Tx, org: OrgId, id: &str) -> StoreResult<Option<Nonconformity>> {
     sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(

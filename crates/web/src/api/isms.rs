@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use super::perm;
+use super::{json, perm};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiJson, ApiQuery, ErrorBody, WebError};
@@ -36,10 +36,7 @@ async fn get_scope(
     Extension(auth): Extension<Auth>,
     ApiQuery(q): ApiQuery<VersionQuery>,
 ) -> Result<axum::Json<Value>, WebError> {
-    let v = st.app.isms_scope(&auth.caller, q.version).await?;
-    serde_json::to_value(v)
-        .map(axum::Json)
-        .map_err(|e| attest_app::AppError::Internal(e.to_string()).into())
+    json(&st.app.isms_scope(&auth.caller, q.version).await?)
 }
 
 /// An interested party.

@@ -88,6 +88,24 @@ pub fn document(mut api: OpenApi) -> OpenApi {
 }
 
 /// Shorthand used by the resource modules.
+/// A use case's result as a JSON body.
+pub(crate) fn json<T: serde::Serialize>(
+    v: &T,
+) -> Result<axum::Json<serde_json::Value>, crate::error::WebError> {
+    serde_json::to_value(v)
+        .map(axum::Json)
+        .map_err(|e| attest_app::AppError::Internal(e.to_string()).into())
+}
+
+/// A text form parsed, or refused naming `field` with the type's own message.
+pub(crate) fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<T, attest_app::AppError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse()
+        .map_err(|e: T::Err| attest_app::AppError::invalid(field, e.to_string()))
+}
+
 pub(crate) fn perm(p: Permission) -> Access {
     Access::Perm(p)
 }

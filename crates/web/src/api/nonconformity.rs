@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use super::evidence::{date, user_id};
-use super::perm;
+use super::{json, parse, perm};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiJson, ApiPath, ErrorBody, WebError};
@@ -24,12 +24,6 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::IsmsManage), routes!(update))
         .api(perm(Permission::IsmsManage), routes!(verify))
         .api(perm(Permission::IsmsManage), routes!(close))
-}
-
-fn json<T: serde::Serialize>(v: &T) -> Result<axum::Json<Value>, WebError> {
-    serde_json::to_value(v)
-        .map(axum::Json)
-        .map_err(|e| AppError::Internal(e.to_string()).into())
 }
 
 /// A nonconformity, as given.
@@ -68,14 +62,6 @@ pub struct NcBody {
     pub owner_id: Option<String>,
     /// Due day of the action (YYYY-MM-DD).
     pub due_on: Option<String>,
-}
-
-pub(crate) fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<T, AppError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse()
-        .map_err(|e: T::Err| AppError::invalid(field, e.to_string()))
 }
 
 impl NcBody {

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::evidence::{date, user_id};
-use super::perm;
+use super::{json, parse, perm};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiJson, ApiPath, ApiQuery, ErrorBody, WebError};
@@ -36,20 +36,6 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::ProgramRead), routes!(export_risks))
         .body_limit(attest_app::risk_sheet::SHEET_LIMIT * 2)
         .api(perm(Permission::RiskManage), routes!(import_risks))
-}
-
-fn json<T: serde::Serialize>(v: &T) -> Result<axum::Json<Value>, WebError> {
-    serde_json::to_value(v)
-        .map(axum::Json)
-        .map_err(|e| attest_app::AppError::Internal(e.to_string()).into())
-}
-
-fn parse<T: std::str::FromStr>(field: &str, s: &str) -> Result<T, attest_app::AppError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse()
-        .map_err(|e: T::Err| attest_app::AppError::invalid(field, e.to_string()))
 }
 
 /// A level of the matrix.

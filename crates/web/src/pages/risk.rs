@@ -229,16 +229,10 @@ impl RiskForm {
                 step("residual_likelihood", &self.residual_likelihood)?,
                 step("residual_impact", &self.residual_impact)?,
             ),
-            treatment: self
-                .treatment
-                .parse::<Treatment>()
-                .map_err(|e| AppError::invalid("treatment", e.to_string()))?,
+            treatment: crate::api::parse("treatment", &self.treatment)?,
             treatment_plan: self.treatment_plan.clone(),
             treatment_due: date("treatment_due", Some(&self.treatment_due))?,
-            status: self
-                .status
-                .parse::<RiskStatus>()
-                .map_err(|e| AppError::invalid("status", e.to_string()))?,
+            status: crate::api::parse("status", &self.status)?,
             assets: self.assets.clone(),
             controls: self.controls.clone(),
         })
@@ -768,17 +762,8 @@ async fn create_asset(
     let input = || -> Result<AssetInput, AppError> {
         Ok(AssetInput {
             name: form.0.clone(),
-            kind: form
-                .1
-                .parse()
-                .map_err(|e: attest_domain::risk::UnknownAssetKind| {
-                    AppError::invalid("kind", e.to_string())
-                })?,
-            classification: form.2.parse().map_err(
-                |e: attest_domain::risk::UnknownClassification| {
-                    AppError::invalid("classification", e.to_string())
-                },
-            )?,
+            kind: crate::api::parse("kind", &form.1)?,
+            classification: crate::api::parse("classification", &form.2)?,
             owner: user_id("owner_id", Some(&one(&p, "owner_id")))?,
             description: form.3.clone(),
         })
