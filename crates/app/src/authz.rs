@@ -42,16 +42,19 @@ pub enum Permission {
     EvidenceDispose,
     /// Keep the risk register: the matrix and appetite, assets, risks and their treatment.
     RiskManage,
-    /// Keep the ISMS documents: scope and context.
+    /// Keep the ISMS documents: scope and context, the Statement of Applicability's
+    /// decisions.
     IsmsManage,
     /// Accept a residual risk; the use case also requires being the risk's owner or an owner
     /// of the organisation.
     RiskAccept,
+    /// Approve ISMS documents for top management: the Statement of Applicability.
+    IsmsApprove,
 }
 
 impl Permission {
     /// Every permission (for the route-enumeration test and documentation).
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ProgramRead,
         Permission::OrgManage,
         Permission::MembersRead,
@@ -69,6 +72,7 @@ impl Permission {
         Permission::RiskManage,
         Permission::RiskAccept,
         Permission::IsmsManage,
+        Permission::IsmsApprove,
     ];
 }
 
@@ -93,7 +97,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         | P::RiskManage
         | P::IsmsManage => matches!(role, R::Owner | R::ComplianceManager),
         P::ControlUpdateOwn => matches!(role, R::Owner | R::ComplianceManager | R::ControlOwner),
-        P::OrgManage | P::TokensManage | P::EvidenceDispose => role == R::Owner,
+        P::OrgManage | P::TokensManage | P::EvidenceDispose | P::IsmsApprove => role == R::Owner,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod org;
 pub mod risk;
 pub mod risk_sheet;
 pub mod secret;
+pub mod soa;
 
 use std::sync::Arc;
 

@@ -6,6 +6,7 @@ mod evidence;
 mod isms;
 mod program;
 mod risk;
+mod soa;
 
 use std::path::PathBuf;
 
@@ -124,6 +125,9 @@ enum Command {
     /// The ISMS: the scope and context, nonconformities.
     #[command(subcommand)]
     Isms(isms::IsmsCommand),
+    /// The Statement of Applicability: show, decide, approve, compare, export.
+    #[command(subcommand)]
+    Soa(soa::SoaCommand),
     /// Risks: list the register and its heat map, add, accept, export and import sheets.
     #[command(subcommand)]
     Risk(risk::RiskCommand),
@@ -174,5 +178,15 @@ fn main() -> std::process::ExitCode {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every command line definition is consistent (clap checks names, groups, defaults).
+    #[test]
+    fn commands_are_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -13,6 +13,7 @@ pub mod nonconformity;
 pub mod org;
 pub mod risk;
 pub mod role;
+pub mod soa;
 pub mod timestamp;
 
 pub use id::*;

@@ -84,6 +84,8 @@ pub const TABLES: &[Table] = &[
     t("risk_acceptances", "id"),
     t("risk_actions", "id"),
     t("nonconformities", "id"),
+    t("soa_decisions", "org_id, framework_id, requirement_id"),
+    t("soa_versions", "org_id, version"),
 ];
 
 /// A column's portable type.

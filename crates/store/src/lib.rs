@@ -20,6 +20,7 @@ pub mod nonconformity;
 pub mod org;
 pub mod risk;
 pub mod session;
+pub mod soa;
 pub mod sso;
 #[cfg(feature = "test-support")]
 pub mod testing;

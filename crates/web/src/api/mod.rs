@@ -8,6 +8,7 @@ pub(crate) mod nonconformity;
 mod org;
 pub(crate) mod program;
 pub(crate) mod risk;
+mod soa;
 
 use attest_app::Permission;
 use http::Method;
@@ -42,6 +43,7 @@ pub fn register(r: Registry) -> Registry {
     let r = risk::register(r);
     let r = isms::register(r);
     let r = nonconformity::register(r);
+    let r = soa::register(r);
     identity::register(r)
 }
 

@@ -43,6 +43,8 @@ struct HomePage {
     late_actions: usize,
     open_ncs: usize,
     overdue_ncs: usize,
+    /// The SoA: headline and the line under it.
+    soa: (String, String),
 }
 
 #[derive(Deserialize, Default)]
@@ -96,15 +98,43 @@ async fn home(
     // The program at a glance (read by anyone who may read the program).
     let app = &st.app;
     let every_risk = RiskFilter::default();
-    let (coverage, register, overdue, due, late_actions, ncs) = tokio::try_join!(
+    let (coverage, register, overdue, due, late_actions, ncs, soa) = tokio::try_join!(
         app.coverage_overview(&auth.caller),
         app.risk_register(&auth.caller, &every_risk),
         app.overdue_controls(&auth.caller, None),
         app.evidence_due(&auth.caller, 30),
         app.overdue_risk_actions(&auth.caller),
         app.nonconformities(&auth.caller),
+        app.soa(&auth.caller, None),
     )
     .map_err(WebError::page)?;
+    let soa = match &soa.version {
+        None => (
+            "None yet".to_owned(),
+            "Decide on the Annex A controls".to_owned(),
+        ),
+        Some(v) if v.approved && soa.stale => (
+            format!("v{} approved", v.version),
+            "The data changed since approval".to_owned(),
+        ),
+        Some(v) if v.approved => (
+            format!("v{} approved", v.version),
+            format!(
+                "on {}",
+                v.approved_at
+                    .map(|t| t.date().to_string())
+                    .unwrap_or_default()
+            ),
+        ),
+        Some(v) if soa.gaps.is_empty() => (
+            format!("v{} draft", v.version),
+            "Complete: ready for approval".to_owned(),
+        ),
+        Some(v) => (
+            format!("v{} draft", v.version),
+            format!("{} control(s) to complete", soa.gaps.len()),
+        ),
+    };
     Ok(render(&HomePage {
         shell,
         org_name: org.org.name,
@@ -126,6 +156,7 @@ async fn home(
         late_actions: late_actions.len(),
         open_ncs: ncs.iter().filter(|n| n.nc.closed_on.is_none()).count(),
         overdue_ncs: ncs.iter().filter(|n| n.overdue).count(),
+        soa,
         mfa_enabled: st
             .app
             .mfa_enabled(&auth.caller)

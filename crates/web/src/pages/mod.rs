@@ -9,6 +9,7 @@ mod nonconformity;
 mod program;
 mod risk;
 mod signin;
+mod soa;
 
 use askama::Template;
 use attest_app::{AppError, Permission};
@@ -52,6 +53,7 @@ pub fn register(r: Registry) -> Registry {
     let r = risk::register(r);
     let r = isms::register(r);
     let r = nonconformity::register(r);
+    let r = soa::register(r);
     admin::register(r)
 }
 
@@ -144,6 +146,13 @@ const AREAS: &[(&str, &str, &str, &str, Permission)] = &[
         "ISMS scope",
         "/isms/scope",
         "isms",
+        Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "Statement of Applicability",
+        "/soa",
+        "soa",
         Permission::ProgramRead,
     ),
     (
