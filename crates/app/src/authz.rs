@@ -43,18 +43,23 @@ pub enum Permission {
     /// Keep the risk register: the matrix and appetite, assets, risks and their treatment.
     RiskManage,
     /// Keep the ISMS documents: scope and context, the Statement of Applicability's
-    /// decisions.
+    /// decisions, policies and procedures.
     IsmsManage,
     /// Accept a residual risk; the use case also requires being the risk's owner or an owner
     /// of the organisation.
     RiskAccept,
     /// Approve ISMS documents for top management: the Statement of Applicability.
     IsmsApprove,
+    /// Approve a policy or procedure; the use case also requires being one of its named
+    /// approvers.
+    DocumentApprove,
+    /// Record having read a published policy (one's own acknowledgement).
+    Acknowledge,
 }
 
 impl Permission {
     /// Every permission (for the route-enumeration test and documentation).
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 20] = [
         Permission::ProgramRead,
         Permission::OrgManage,
         Permission::MembersRead,
@@ -73,6 +78,8 @@ impl Permission {
         Permission::RiskAccept,
         Permission::IsmsManage,
         Permission::IsmsApprove,
+        Permission::DocumentApprove,
+        Permission::Acknowledge,
     ];
 }
 
@@ -82,10 +89,12 @@ pub fn allows(role: Role, p: Permission) -> bool {
     use Permission as P;
     use Role as R;
     match p {
-        P::ProgramRead | P::TokensOwn | P::RiskAccept => matches!(
-            role,
-            R::Owner | R::ComplianceManager | R::ControlOwner | R::Viewer
-        ),
+        P::ProgramRead | P::TokensOwn | P::RiskAccept | P::DocumentApprove | P::Acknowledge => {
+            matches!(
+                role,
+                R::Owner | R::ComplianceManager | R::ControlOwner | R::Viewer
+            )
+        }
         P::MembersRead
         | P::MembersManage
         | P::AccessReview

@@ -15,6 +15,7 @@ pub mod isms;
 pub mod mapping;
 pub mod nonconformity;
 pub mod org;
+pub mod policy;
 pub mod risk;
 pub mod risk_sheet;
 pub mod secret;

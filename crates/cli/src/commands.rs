@@ -135,6 +135,11 @@ pub async fn run(
             let caller = org_caller(&app, org.as_deref()).await?;
             crate::isms::isms(&app, &caller, c).await
         }
+        Command::Policy(c) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            crate::policy::policy(&app, &caller, c).await
+        }
         Command::Soa(c) => {
             let app = open_app(&config).await?;
             let caller = org_caller(&app, org.as_deref()).await?;

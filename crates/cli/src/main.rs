@@ -4,6 +4,7 @@ mod commands;
 mod config;
 mod evidence;
 mod isms;
+mod policy;
 mod program;
 mod risk;
 mod soa;
@@ -125,6 +126,9 @@ enum Command {
     /// The ISMS: the scope and context, nonconformities.
     #[command(subcommand)]
     Isms(isms::IsmsCommand),
+    /// Policies and procedures: list, templates, create, show, PDF.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
     /// The Statement of Applicability: show, decide, approve, compare, export.
     #[command(subcommand)]
     Soa(soa::SoaCommand),

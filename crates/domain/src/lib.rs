@@ -11,6 +11,7 @@ pub mod id;
 pub mod mapping;
 pub mod nonconformity;
 pub mod org;
+pub mod policy;
 pub mod risk;
 pub mod role;
 pub mod soa;

@@ -1,7 +1,9 @@
 //! Attest's documents: a typeset PDF (typst), XLSX an auditor can filter, CSV and OSCAL,
 //! rendered from domain values. A leaf crate: slow to compile once, cached after.
 
+pub mod markdown;
 pub mod pdf;
+pub mod policy;
 pub mod soa;
 
 /// Why a document could not be made.

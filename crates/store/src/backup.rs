@@ -86,6 +86,12 @@ pub const TABLES: &[Table] = &[
     t("nonconformities", "id"),
     t("soa_decisions", "org_id, framework_id, requirement_id"),
     t("soa_versions", "org_id, version"),
+    t("policies", "id"),
+    t("policy_approvers", "policy_id, user_id"),
+    t("policy_versions", "policy_id, version"),
+    t("policy_approvals", "policy_id, version, user_id, body_hash"),
+    t("policy_acks", "policy_id, version, user_id"),
+    t("policy_reminders", "policy_id, version, sent_at"),
 ];
 
 /// A column's portable type.

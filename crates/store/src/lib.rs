@@ -18,6 +18,7 @@ pub mod invitation;
 pub mod isms;
 pub mod nonconformity;
 pub mod org;
+pub mod policy;
 pub mod risk;
 pub mod session;
 pub mod soa;

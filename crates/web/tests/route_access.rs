@@ -173,7 +173,24 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         )
         .await
         .unwrap();
+    let policy = srv
+        .app
+        .create_policy(
+            &cli,
+            attest_app::policy::PolicyInput {
+                title: "Beta's policy".into(),
+                kind: attest_domain::policy::DocumentKind::Policy,
+                owner_id: None,
+                approvers: vec![],
+                review_months: 12,
+                ack_required: true,
+            },
+            "Beta's rules.",
+        )
+        .await
+        .unwrap();
     HashMap::from([
+        ("policy_id", policy.summary.id),
         ("nc_id", nc.id),
         ("evidence_id", evidence.id),
         ("asset_id", asset.id),

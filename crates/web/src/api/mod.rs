@@ -6,6 +6,7 @@ pub(crate) mod identity;
 mod isms;
 pub(crate) mod nonconformity;
 mod org;
+mod policy;
 pub(crate) mod program;
 pub(crate) mod risk;
 mod soa;
@@ -44,6 +45,7 @@ pub fn register(r: Registry) -> Registry {
     let r = isms::register(r);
     let r = nonconformity::register(r);
     let r = soa::register(r);
+    let r = policy::register(r);
     identity::register(r)
 }
 

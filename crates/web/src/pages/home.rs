@@ -45,6 +45,12 @@ struct HomePage {
     overdue_ncs: usize,
     /// The SoA: headline and the line under it.
     soa: (String, String),
+    /// Documents whose review is overdue.
+    reviews_overdue: usize,
+    /// The next review due: (title, date).
+    next_review: Option<(String, String)>,
+    /// Published documents the caller has still to acknowledge: (id, title).
+    to_read: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -98,7 +104,7 @@ async fn home(
     // The program at a glance (read by anyone who may read the program).
     let app = &st.app;
     let every_risk = RiskFilter::default();
-    let (coverage, register, overdue, due, late_actions, ncs, soa) = tokio::try_join!(
+    let (coverage, register, overdue, due, late_actions, ncs, soa, policies) = tokio::try_join!(
         app.coverage_overview(&auth.caller),
         app.risk_register(&auth.caller, &every_risk),
         app.overdue_controls(&auth.caller, None),
@@ -106,8 +112,14 @@ async fn home(
         app.overdue_risk_actions(&auth.caller),
         app.nonconformities(&auth.caller),
         app.soa(&auth.caller, None),
+        app.policies(&auth.caller),
     )
     .map_err(WebError::page)?;
+    let next_review = policies
+        .iter()
+        .filter_map(|p| p.review_due.map(|d| (d, p.title.clone())))
+        .min()
+        .map(|(d, t)| (t, d.to_string()));
     let soa = match &soa.version {
         None => (
             "None yet".to_owned(),
@@ -157,6 +169,13 @@ async fn home(
         open_ncs: ncs.iter().filter(|n| n.nc.closed_on.is_none()).count(),
         overdue_ncs: ncs.iter().filter(|n| n.overdue).count(),
         soa,
+        reviews_overdue: policies.iter().filter(|p| p.review_overdue).count(),
+        next_review,
+        to_read: policies
+            .iter()
+            .filter(|p| p.mine_pending)
+            .map(|p| (p.id.clone(), p.title.clone()))
+            .collect(),
         mfa_enabled: st
             .app
             .mfa_enabled(&auth.caller)

@@ -6,6 +6,7 @@ mod evidence;
 mod home;
 mod isms;
 mod nonconformity;
+mod policy;
 mod program;
 mod risk;
 mod signin;
@@ -54,6 +55,7 @@ pub fn register(r: Registry) -> Registry {
     let r = isms::register(r);
     let r = nonconformity::register(r);
     let r = soa::register(r);
+    let r = policy::register(r);
     admin::register(r)
 }
 
@@ -153,6 +155,13 @@ const AREAS: &[(&str, &str, &str, &str, Permission)] = &[
         "Statement of Applicability",
         "/soa",
         "soa",
+        Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "Policies",
+        "/policies",
+        "policies",
         Permission::ProgramRead,
     ),
     (
