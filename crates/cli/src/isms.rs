@@ -25,12 +25,75 @@ pub enum IsmsCommand {
         #[arg(long, default_value = "table")]
         format: String,
     },
+    /// Lists the objectives with their latest value and status (and records today's
+    /// computed metrics: run it daily from cron to trend them without anyone looking).
+    Objectives {
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Lists the internal audit programme.
+    Audits {
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Lists the management reviews with their inputs and decisions (JSON).
+    Reviews,
 }
 
 /// Runs an ISMS command.
 pub async fn isms(app: &App, caller: &Caller, c: IsmsCommand) -> anyhow::Result<ExitCode> {
     match c {
         IsmsCommand::Nonconformities { format } => nonconformities(app, caller, &format).await?,
+        IsmsCommand::Objectives { format } => {
+            let v = app.objectives(caller).await.map_err(refused)?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            for o in &v.objectives {
+                println!(
+                    "{:<8}  {:<44}  {:<10} {:>8}  target {} {}",
+                    o.reference,
+                    o.title,
+                    o.status.label(),
+                    o.latest
+                        .map(|x| x.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    o.direction.label().to_lowercase(),
+                    o.target
+                );
+            }
+            if v.objectives.is_empty() {
+                println!("No objectives yet.");
+            }
+        }
+        IsmsCommand::Audits { format } => {
+            let list = app.internal_audits(caller).await.map_err(refused)?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            for a in &list {
+                println!(
+                    "{:<7}  {:<40}  {} – {}  {:<11}  {} finding(s)",
+                    a.reference,
+                    a.title,
+                    a.starts_on,
+                    a.ends_on,
+                    a.status.label(),
+                    a.findings
+                );
+            }
+            if list.is_empty() {
+                println!("No audit planned yet.");
+            }
+        }
+        IsmsCommand::Reviews => {
+            let list = app.management_reviews(caller).await.map_err(refused)?;
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        }
         IsmsCommand::Scope { number, format } => {
             let v = app.isms_scope(caller, number).await.map_err(refused)?;
             if format == "json" {

@@ -123,7 +123,7 @@ enum Command {
     /// Evidence: add files and links, list, what is overdue or due.
     #[command(subcommand)]
     Evidence(evidence::EvidenceCommand),
-    /// The ISMS: the scope and context, nonconformities.
+    /// The ISMS: scope and context, nonconformities, objectives, internal audits, management reviews.
     #[command(subcommand)]
     Isms(isms::IsmsCommand),
     /// Policies and procedures: list, templates, create, show, PDF.

@@ -92,6 +92,11 @@ pub const TABLES: &[Table] = &[
     t("policy_approvals", "policy_id, version, user_id, body_hash"),
     t("policy_acks", "policy_id, version, user_id"),
     t("policy_reminders", "policy_id, version, sent_at"),
+    t("objectives", "id"),
+    t("metric_values", "org_id, metric, taken_on"),
+    t("internal_audits", "id"),
+    t("audit_results", "audit_id, requirement_id"),
+    t("management_reviews", "id"),
 ];
 
 /// A column's portable type.

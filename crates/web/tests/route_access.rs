@@ -189,7 +189,57 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         )
         .await
         .unwrap();
+    let objective = srv
+        .app
+        .put_objective(
+            &cli,
+            None,
+            attest_app::objective::ObjectiveInput {
+                title: "Beta's objective".into(),
+                description: String::new(),
+                owner_id: None,
+                metric: "manual".into(),
+                target: 1.0,
+                direction: attest_domain::objective::Direction::AtLeast,
+                due_on: None,
+            },
+        )
+        .await
+        .unwrap();
+    let audit = srv
+        .app
+        .put_internal_audit(
+            &cli,
+            None,
+            attest_app::internal_audit::AuditInput {
+                title: "Beta's audit".into(),
+                scope: "Everything".into(),
+                criteria: "ISO/IEC 27001".into(),
+                framework_id: None,
+                requirements: vec![],
+                auditor: "Someone".into(),
+                starts_on: time::macros::date!(2026 - 01 - 10),
+                ends_on: time::macros::date!(2026 - 01 - 11),
+            },
+        )
+        .await
+        .unwrap();
+    let review = srv
+        .app
+        .put_management_review(
+            &cli,
+            None,
+            time::macros::date!(2026 - 02 - 01),
+            "Beta's board",
+            "",
+            vec![],
+        )
+        .await
+        .unwrap();
     HashMap::from([
+        ("audit_id", audit.id),
+        ("review_id", review.id),
+        ("objective_id", objective.id),
         ("policy_id", policy.summary.id),
         ("nc_id", nc.id),
         ("evidence_id", evidence.id),

@@ -3,8 +3,10 @@
 pub(crate) mod audit;
 pub(crate) mod evidence;
 pub(crate) mod identity;
+pub(crate) mod internal_audit;
 mod isms;
 pub(crate) mod nonconformity;
+pub(crate) mod objective;
 mod org;
 mod policy;
 pub(crate) mod program;
@@ -46,6 +48,8 @@ pub fn register(r: Registry) -> Registry {
     let r = nonconformity::register(r);
     let r = soa::register(r);
     let r = policy::register(r);
+    let r = objective::register(r);
+    let r = internal_audit::register(r);
     identity::register(r)
 }
 

@@ -4,8 +4,10 @@ mod account;
 mod admin;
 mod evidence;
 mod home;
+mod internal_audit;
 mod isms;
 mod nonconformity;
+mod objective;
 mod policy;
 mod program;
 mod risk;
@@ -56,6 +58,8 @@ pub fn register(r: Registry) -> Registry {
     let r = nonconformity::register(r);
     let r = soa::register(r);
     let r = policy::register(r);
+    let r = objective::register(r);
+    let r = internal_audit::register(r);
     admin::register(r)
 }
 
@@ -162,6 +166,27 @@ const AREAS: &[(&str, &str, &str, &str, Permission)] = &[
         "Policies",
         "/policies",
         "policies",
+        Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "Objectives",
+        "/objectives",
+        "objectives",
+        Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "Internal audits",
+        "/audits",
+        "audits",
+        Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "Management reviews",
+        "/management-reviews",
+        "reviews",
         Permission::ProgramRead,
     ),
     (
