@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod control;
 pub mod coverage;
+pub mod engagement;
 pub mod evidence;
 pub mod framework;
 pub mod id;

@@ -54,11 +54,7 @@ pub fn body_hash(body: &str) -> String {
 /// cadence is due on 28 or 29 February).
 pub fn review_due(published: Date, last_review: Option<Date>, months: u32) -> Date {
     let from = last_review.map_or(published, |r| r.max(published));
-    let total = from.year() * 12 + (from.month() as i32 - 1) + months as i32;
-    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
-    let month = time::Month::try_from(month0 as u8 + 1).expect("month in 1..=12");
-    let day = from.day().min(month.length(year));
-    Date::from_calendar_date(year, month, day).expect("a valid day")
+    crate::evidence::add_months(from, months)
 }
 
 /// Why a draft cannot be published yet, if it cannot: every named approver (id, name) must
