@@ -55,11 +55,13 @@ pub enum Permission {
     DocumentApprove,
     /// Record having read a published policy (one's own acknowledgement).
     Acknowledge,
+    /// Plan audit engagements, record opinions, issue reports, write bridge letters.
+    EngagementManage,
 }
 
 impl Permission {
     /// Every permission (for the route-enumeration test and documentation).
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 21] = [
         Permission::ProgramRead,
         Permission::OrgManage,
         Permission::MembersRead,
@@ -80,6 +82,7 @@ impl Permission {
         Permission::IsmsApprove,
         Permission::DocumentApprove,
         Permission::Acknowledge,
+        Permission::EngagementManage,
     ];
 }
 
@@ -104,7 +107,8 @@ pub fn allows(role: Role, p: Permission) -> bool {
         | P::ServiceManage
         | P::EvidenceHold
         | P::RiskManage
-        | P::IsmsManage => matches!(role, R::Owner | R::ComplianceManager),
+        | P::IsmsManage
+        | P::EngagementManage => matches!(role, R::Owner | R::ComplianceManager),
         P::ControlUpdateOwn => matches!(role, R::Owner | R::ComplianceManager | R::ControlOwner),
         P::OrgManage | P::TokensManage | P::EvidenceDispose | P::IsmsApprove => role == R::Owner,
     }

@@ -770,6 +770,23 @@ impl App {
             });
         }
         let versions = store_ev::versions(&self.store, org, &e.lineage_id).await?;
+        // Evidence of a period an open audit engagement examines is kept until it closes.
+        let from = versions.iter().map(|v| v.effective_from).min();
+        let until = versions
+            .iter()
+            .map(|v| v.effective_until.unwrap_or(v.effective_from))
+            .max();
+        if let (Some(from), Some(until)) = (from, until)
+            && let Some(reference) =
+                attest_store::engagement::open_overlapping(&mut tx, org, from, until).await?
+        {
+            return Err(AppError::Rule {
+                rule: "engagement-hold",
+                message: format!(
+                    "the evidence covers days in the period of open engagement {reference}: it is kept until the engagement is issued or withdrawn"
+                ),
+            });
+        }
         store_ev::dispose(
             &mut tx,
             org,

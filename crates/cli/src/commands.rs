@@ -135,6 +135,16 @@ pub async fn run(
             let caller = org_caller(&app, org.as_deref()).await?;
             crate::isms::isms(&app, &caller, c).await
         }
+        Command::Engagement(c) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            crate::engagement::engagement(&app, &caller, c).await
+        }
+        Command::BridgeLetter(c) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            crate::engagement::bridge_letter(&app, &caller, c).await
+        }
         Command::Policy(c) => {
             let app = open_app(&config).await?;
             let caller = org_caller(&app, org.as_deref()).await?;

@@ -2,6 +2,7 @@
 
 mod commands;
 mod config;
+mod engagement;
 mod evidence;
 mod isms;
 mod policy;
@@ -126,6 +127,12 @@ enum Command {
     /// The ISMS: scope and context, nonconformities, objectives, internal audits, management reviews.
     #[command(subcommand)]
     Isms(isms::IsmsCommand),
+    /// Audit engagements: create, list, status, opinion, issue.
+    #[command(subcommand)]
+    Engagement(engagement::EngagementCommand),
+    /// Bridge letters after an issued SOC report.
+    #[command(subcommand, name = "bridge-letter")]
+    BridgeLetter(engagement::BridgeLetterCommand),
     /// Policies and procedures: list, templates, create, show, PDF.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),

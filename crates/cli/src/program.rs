@@ -120,6 +120,7 @@ pub(crate) fn refused(e: AppError) -> anyhow::Error {
             }
             anyhow::anyhow!(text)
         }
+        AppError::Rule { rule, message } => anyhow::anyhow!("refused ({rule}): {message}"),
         other => anyhow::anyhow!(other.to_string()),
     }
 }

@@ -350,3 +350,106 @@ fn risks_from_the_command_line() {
         "{csv}"
     );
 }
+
+fn refused_by(d: &Path, args: &[&str], rule: &str) {
+    let out = attest(d, args);
+    assert!(!out.status.success(), "attest {args:?} should be refused");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(rule), "attest {args:?}: {err}");
+}
+
+#[test]
+fn engagements_and_bridge_letters_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &["init", "--org", "Report Co", "--email", "owner@report.test"],
+    );
+    let soc2 = [
+        "engagement",
+        "create",
+        "--kind",
+        "soc2-type2",
+        "--start",
+        "2025-10-01",
+        "--end",
+        "2026-09-30",
+        "--firm",
+        "Example LLP",
+    ];
+    // Rule 1: a Type 2 covers at most 12 months; a Type 1 is as of a date.
+    let mut long = soc2;
+    long[7] = "2026-10-01";
+    refused_by(d, &long, "rule-1");
+    refused_by(
+        d,
+        &[
+            "engagement",
+            "create",
+            "--kind",
+            "soc2-type1",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2026-02-01",
+            "--firm",
+            "X",
+        ],
+        "rule-1",
+    );
+    ok(d, &soc2);
+    // Rule 2: no SOC 3 before the SOC 2 is issued with an unqualified opinion.
+    let soc3 = [
+        "engagement",
+        "create",
+        "--kind",
+        "soc3",
+        "--start",
+        "2025-10-01",
+        "--end",
+        "2026-09-30",
+        "--firm",
+        "Example LLP",
+    ];
+    refused_by(d, &soc3, "rule-2");
+    refused_by(d, &["engagement", "issue", "ENG-001"], "opinion-required");
+    ok(d, &["engagement", "opinion", "ENG-001", "unqualified"]);
+    ok(d, &["engagement", "issue", "ENG-001"]);
+    ok(d, &soc3);
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(d, &["engagement", "list", "--format", "json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(list.to_string().contains("\"basis_id\""));
+
+    // Rule 4: from the day after the period, at most three months.
+    refused_by(
+        d,
+        &[
+            "bridge-letter",
+            "create",
+            "--report",
+            "ENG-001",
+            "--until",
+            "2027-01-01",
+        ],
+        "rule-4",
+    );
+    let pdf = d.join("bridge.pdf");
+    ok(
+        d,
+        &[
+            "bridge-letter",
+            "create",
+            "--report",
+            "ENG-001",
+            "--until",
+            "2026-12-31",
+            "--signer",
+            "Kim Minji, CISO",
+            "--output",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+}

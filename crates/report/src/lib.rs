@@ -1,6 +1,7 @@
 //! Attest's documents: a typeset PDF (typst), XLSX an auditor can filter, CSV and OSCAL,
 //! rendered from domain values. A leaf crate: slow to compile once, cached after.
 
+pub mod bridge_letter;
 pub mod markdown;
 pub mod pdf;
 pub mod policy;

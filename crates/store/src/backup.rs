@@ -97,6 +97,9 @@ pub const TABLES: &[Table] = &[
     t("internal_audits", "id"),
     t("audit_results", "audit_id, requirement_id"),
     t("management_reviews", "id"),
+    // A SOC 3 names the SOC 2 it rests on, created before it (UUID v7 ids sort by creation).
+    t("engagements", "id"),
+    t("bridge_letters", "id"),
 ];
 
 /// A column's portable type.

@@ -189,6 +189,14 @@ impl IntoResponse for WebError {
             }
             Kind::Page => error_page(status, &message),
         };
+        // The rest of an oversized body is not read: say the connection ends here, so a
+        // client does not send its next request on a connection the server is closing.
+        if matches!(self.error, AppError::TooLarge(_)) {
+            resp.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
+        }
         if let AppError::Throttled { retry_after } = self.error
             && let Ok(v) = http::HeaderValue::from_str(&retry_after.to_string())
         {

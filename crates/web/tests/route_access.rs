@@ -236,7 +236,45 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         )
         .await
         .unwrap();
+    let d = |s: &str| {
+        time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE).unwrap()
+    };
+    let report = srv
+        .app
+        .create_engagement(
+            &cli,
+            attest_app::engagement::EngagementInput {
+                kind: attest_domain::engagement::EngagementKind::Soc2Type2,
+                title: String::new(),
+                firm: "Beta's auditors".into(),
+                lead_auditor: String::new(),
+                as_of: None,
+                period: Some((d("2025-01-01"), d("2025-12-31"))),
+                services: vec![],
+                frameworks: vec![],
+                categories: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    srv.app
+        .record_opinion(
+            &cli,
+            &report.id,
+            attest_domain::engagement::Opinion::Unqualified,
+            "",
+        )
+        .await
+        .unwrap();
+    srv.app.issue_engagement(&cli, &report.id).await.unwrap();
+    let letter = srv
+        .app
+        .create_bridge_letter(&cli, &report.id, d("2026-02-28"), "Beta's CEO", "", "en")
+        .await
+        .unwrap();
     HashMap::from([
+        ("engagement_id", report.id),
+        ("letter_id", letter.id),
         ("audit_id", audit.id),
         ("review_id", review.id),
         ("objective_id", objective.id),

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, documented by OpenAPI 3.1 generated from the handlers.
 
 pub(crate) mod audit;
+pub(crate) mod engagement;
 pub(crate) mod evidence;
 pub(crate) mod identity;
 pub(crate) mod internal_audit;
@@ -50,6 +51,7 @@ pub fn register(r: Registry) -> Registry {
     let r = policy::register(r);
     let r = objective::register(r);
     let r = internal_audit::register(r);
+    let r = engagement::register(r);
     identity::register(r)
 }
 

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod engagement;
 mod evidence;
 mod home;
 mod internal_audit;
@@ -60,6 +61,7 @@ pub fn register(r: Registry) -> Registry {
     let r = policy::register(r);
     let r = objective::register(r);
     let r = internal_audit::register(r);
+    let r = engagement::register(r);
     admin::register(r)
 }
 
@@ -173,6 +175,13 @@ const AREAS: &[(&str, &str, &str, &str, Permission)] = &[
         "Objectives",
         "/objectives",
         "objectives",
+        Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "Engagements",
+        "/engagements",
+        "engagements",
         Permission::ProgramRead,
     ),
     (

@@ -1,0 +1,593 @@
+//! Audit engagements: SOC 1, SOC 2 and SOC 3 reports and ISO audits, from planning to the
+//! issued report; opinions; bridge letters after a report; the coverage timeline.
+//! The rules (DOMAIN.md 1–4) are the domain's; this module applies them to stored data.
+
+use attest_domain::engagement::{
+    Cover, EngagementKind, EngagementStatus, Opinion, Segment, Soc2Report, TrustCategory,
+    bridge_period, period_for, soc3_basis, timeline,
+};
+use attest_domain::evidence::DateRange;
+use attest_domain::{OrgId, Timestamp};
+use attest_store::engagement::{self as store_eng, BridgeLetter, Engagement};
+use serde::Serialize;
+use time::Date;
+
+use crate::audit_trail::{Event, record};
+use crate::risk::text;
+use crate::{App, AppError, AppResult, Caller, Permission};
+
+/// The longest a bridge letter may cover, in months (DOMAIN.md rule 4's default).
+pub const BRIDGE_MAX_MONTHS: u32 = 3;
+
+/// An engagement as a caller plans it.
+#[derive(Debug, Clone)]
+pub struct EngagementInput {
+    /// Kind.
+    pub kind: EngagementKind,
+    /// Title (a default from the kind and period when empty).
+    pub title: String,
+    /// Audit firm or certification body.
+    pub firm: String,
+    /// Lead auditor.
+    pub lead_auditor: String,
+    /// Type 1: the as-of date.
+    pub as_of: Option<Date>,
+    /// Type 2 and audits: the period.
+    pub period: Option<(Date, Date)>,
+    /// Services in scope (ids).
+    pub services: Vec<String>,
+    /// Frameworks in scope (ids).
+    pub frameworks: Vec<String>,
+    /// SOC 2 / SOC 3 trust services categories (security is always included).
+    pub categories: Vec<TrustCategory>,
+}
+
+/// A bridge letter as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct LetterView {
+    /// Id.
+    pub id: String,
+    /// The report it follows (engagement id).
+    pub engagement_id: String,
+    /// The report's reference.
+    pub report_ref: String,
+    /// First day covered.
+    pub starts_on: Date,
+    /// Last day covered.
+    pub ends_on: Date,
+    /// Changes disclosed.
+    pub changes: String,
+    /// Signer.
+    pub signer: String,
+    /// Language.
+    pub language: String,
+    /// When it was made.
+    pub created_at: Timestamp,
+}
+
+/// The coverage timeline of the SOC program.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageTimeline {
+    /// The window.
+    pub window: DateRange,
+    /// Consecutive stretches covered by a report, a bridge letter, or a gap.
+    pub segments: Vec<Segment>,
+    /// Days in gaps.
+    pub gap_days: i64,
+}
+
+fn rule(e: attest_domain::engagement::RuleBroken) -> AppError {
+    AppError::Rule {
+        rule: e.rule,
+        message: e.message,
+    }
+}
+
+fn letter_view(b: BridgeLetter, engagements: &[Engagement]) -> LetterView {
+    LetterView {
+        report_ref: engagements
+            .iter()
+            .find(|e| e.id == b.engagement_id)
+            .map(|e| e.reference.clone())
+            .unwrap_or_default(),
+        id: b.id,
+        engagement_id: b.engagement_id,
+        starts_on: b.starts_on,
+        ends_on: b.ends_on,
+        changes: b.changes,
+        signer: b.signer,
+        language: b.language,
+        created_at: b.created_at,
+    }
+}
+
+impl App {
+    /// Finds an engagement by id or reference (`ENG-001`).
+    async fn find_engagement(&self, org: OrgId, key: &str) -> AppResult<Engagement> {
+        store_eng::list(&self.store, org)
+            .await?
+            .into_iter()
+            .find(|e| e.id == key || e.reference.eq_ignore_ascii_case(key))
+            .ok_or(AppError::NotFound("engagement"))
+    }
+
+    /// Every engagement, latest period first.
+    pub async fn engagements(&self, caller: &Caller) -> AppResult<Vec<Engagement>> {
+        let org = caller.require(Permission::ProgramRead)?;
+        Ok(store_eng::list(&self.store, org).await?)
+    }
+
+    /// One engagement (by id or reference).
+    pub async fn engagement(&self, caller: &Caller, key: &str) -> AppResult<Engagement> {
+        let org = caller.require(Permission::ProgramRead)?;
+        self.find_engagement(org, key).await
+    }
+
+    /// Plans an engagement. Its dates obey rule 1; a SOC 3 needs an issued SOC 2 Type 2
+    /// with an unqualified opinion covering its period and services (rule 2).
+    pub async fn create_engagement(
+        &self,
+        caller: &Caller,
+        input: EngagementInput,
+    ) -> AppResult<Engagement> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let kind = input.kind;
+        let period = period_for(kind, input.as_of, input.period).map_err(rule)?;
+        let firm = text("firm", &input.firm, 200, true)?;
+        let lead_auditor = text("lead_auditor", &input.lead_auditor, 200, false)?;
+        let mut services = input.services.clone();
+        services.sort();
+        services.dedup();
+        let mut frameworks = input.frameworks.clone();
+        frameworks.sort();
+        frameworks.dedup();
+        for f in &frameworks {
+            self.find_framework(org, f)
+                .await
+                .map_err(|_| AppError::invalid("frameworks", format!("no framework `{f}`")))?;
+        }
+        let mut categories = input.categories.clone();
+        let soc2ish = matches!(
+            kind,
+            EngagementKind::Soc2Type1 | EngagementKind::Soc2Type2 | EngagementKind::Soc3
+        );
+        if soc2ish {
+            categories.push(TrustCategory::Security);
+            categories.sort();
+            categories.dedup();
+        } else if !categories.is_empty() {
+            return Err(AppError::invalid(
+                "categories",
+                "trust services categories belong to SOC 2 and SOC 3 engagements",
+            ));
+        }
+        let title = match text("title", &input.title, 200, false)? {
+            t if t.is_empty() => format!("{} {}", kind.label(), period.range()),
+            t => t,
+        };
+        let now = Timestamp::now();
+        let mut tx = self.store.begin().await?;
+        if !attest_store::control::services_exist(&mut tx, org, &services).await? {
+            return Err(AppError::invalid("services", "a service does not exist"));
+        }
+        let basis_id = if kind == EngagementKind::Soc3 {
+            let all = store_eng::list_in(&mut tx, org).await?;
+            let reports: Vec<Soc2Report<'_>> = all
+                .iter()
+                .map(|e| Soc2Report {
+                    id: &e.id,
+                    kind: e.kind,
+                    period: e.period,
+                    services: &e.services,
+                    opinion: e.opinion,
+                    issued: e.status == EngagementStatus::Issued,
+                })
+                .collect();
+            Some(
+                soc3_basis(period.range(), &services, &reports)
+                    .map_err(rule)?
+                    .to_owned(),
+            )
+        } else {
+            None
+        };
+        let e = Engagement {
+            id: uuid::Uuid::now_v7().to_string(),
+            reference: store_eng::next_ref(&mut tx, org).await?,
+            kind,
+            title,
+            firm,
+            lead_auditor,
+            period,
+            services,
+            frameworks,
+            categories,
+            status: EngagementStatus::Planning,
+            opinion: None,
+            opinion_notes: String::new(),
+            basis_id,
+            issued_on: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store_eng::put(&mut tx, org, &e)
+            .await
+            .map_err(|err| match err {
+                attest_store::StoreError::Unique { .. } => AppError::Conflict {
+                    field: "ref".into(),
+                    message: "another engagement was created at the same moment: try again".into(),
+                },
+                other => other.into(),
+            })?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "engagement.create", "engagement", &e.id).after(&serde_json::json!({
+                "ref": e.reference, "kind": e.kind, "title": e.title, "firm": e.firm,
+                "period": e.period, "services": e.services, "frameworks": e.frameworks,
+                "categories": e.categories, "basis_id": e.basis_id,
+            })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(e)
+    }
+
+    /// Moves an engagement on (planning → fieldwork → reporting) or withdraws it; issuing
+    /// has its own use case.
+    pub async fn set_engagement_status(
+        &self,
+        caller: &Caller,
+        key: &str,
+        status: EngagementStatus,
+    ) -> AppResult<Engagement> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let found = self.find_engagement(org, key).await?;
+        let mut tx = self.store.begin().await?;
+        let e = store_eng::lock(&mut tx, org, &found.id)
+            .await?
+            .ok_or(AppError::NotFound("engagement"))?;
+        use EngagementStatus as S;
+        let allowed = match (e.status, status) {
+            (S::Planning, S::Fieldwork) | (S::Fieldwork, S::Reporting) => true,
+            (from, S::Withdrawn) => from.is_open(),
+            _ => false,
+        };
+        if !allowed {
+            return Err(AppError::Rule {
+                rule: "engagement-status",
+                message: format!(
+                    "{} is {}: it cannot move to {} (planning → fieldwork → reporting → issued; withdrawn while open)",
+                    e.reference,
+                    e.status.label().to_lowercase(),
+                    status.label().to_lowercase()
+                ),
+            });
+        }
+        let e = Engagement {
+            status,
+            updated_at: Timestamp::now(),
+            ..e
+        };
+        store_eng::put(&mut tx, org, &e).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "engagement.status", "engagement", &e.id)
+                .after(&serde_json::json!({"status": status})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(e)
+    }
+
+    /// Records the auditor's opinion on a SOC report (before it is issued); a modified
+    /// opinion names the exceptions behind it.
+    pub async fn record_opinion(
+        &self,
+        caller: &Caller,
+        key: &str,
+        opinion: Opinion,
+        notes: &str,
+    ) -> AppResult<Engagement> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let notes = text("notes", notes, 20_000, opinion != Opinion::Unqualified)?;
+        let found = self.find_engagement(org, key).await?;
+        let mut tx = self.store.begin().await?;
+        let e = store_eng::lock(&mut tx, org, &found.id)
+            .await?
+            .ok_or(AppError::NotFound("engagement"))?;
+        if !e.kind.is_soc() {
+            return Err(AppError::Rule {
+                rule: "opinion-soc-only",
+                message: format!(
+                    "{} is not a SOC examination: it has no opinion",
+                    e.reference
+                ),
+            });
+        }
+        if !e.status.is_open() {
+            return Err(AppError::Rule {
+                rule: "engagement-closed",
+                message: format!("{} is {}", e.reference, e.status.label().to_lowercase()),
+            });
+        }
+        let e = Engagement {
+            opinion: Some(opinion),
+            opinion_notes: notes,
+            updated_at: Timestamp::now(),
+            ..e
+        };
+        store_eng::put(&mut tx, org, &e).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "engagement.opinion", "engagement", &e.id)
+                .after(&serde_json::json!({"opinion": opinion, "notes": e.opinion_notes})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(e)
+    }
+
+    /// Issues the report (a SOC report needs its opinion first); nothing changes after.
+    pub async fn issue_engagement(&self, caller: &Caller, key: &str) -> AppResult<Engagement> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let found = self.find_engagement(org, key).await?;
+        let mut tx = self.store.begin().await?;
+        let e = store_eng::lock(&mut tx, org, &found.id)
+            .await?
+            .ok_or(AppError::NotFound("engagement"))?;
+        if !e.status.is_open() {
+            return Err(AppError::Rule {
+                rule: "engagement-closed",
+                message: format!(
+                    "{} is already {}",
+                    e.reference,
+                    e.status.label().to_lowercase()
+                ),
+            });
+        }
+        if e.kind.is_soc() && e.opinion.is_none() {
+            return Err(AppError::Rule {
+                rule: "opinion-required",
+                message: format!(
+                    "record the auditor's opinion on {} before issuing it",
+                    e.reference
+                ),
+            });
+        }
+        let today = Timestamp::now().date();
+        if e.period.end() > today {
+            return Err(AppError::Rule {
+                rule: "rule-1",
+                message: format!(
+                    "{}'s period ends on {}: a report cannot be issued before",
+                    e.reference,
+                    e.period.end()
+                ),
+            });
+        }
+        let e = Engagement {
+            status: EngagementStatus::Issued,
+            issued_on: Some(today),
+            updated_at: Timestamp::now(),
+            ..e
+        };
+        store_eng::put(&mut tx, org, &e).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "engagement.issue", "engagement", &e.id)
+                .after(&serde_json::json!({"issued_on": today, "opinion": e.opinion})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(e)
+    }
+
+    /// Writes a bridge letter after an issued SOC 1 or SOC 2 report (rule 4): it starts the
+    /// day after the report's period, lasts at most three months and stops before the next
+    /// report's period.
+    pub async fn create_bridge_letter(
+        &self,
+        caller: &Caller,
+        report: &str,
+        until: Date,
+        signer: &str,
+        changes: &str,
+        language: &str,
+    ) -> AppResult<LetterView> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let signer = text("signer", signer, 200, true)?;
+        let changes = text("changes", changes, 20_000, false)?;
+        if !matches!(language, "en" | "ko") {
+            return Err(AppError::invalid(
+                "language",
+                format!("unknown language `{language}` (expected en or ko)"),
+            ));
+        }
+        let found = self.find_engagement(org, report).await?;
+        let mut tx = self.store.begin().await?;
+        let all = store_eng::list_in(&mut tx, org).await?;
+        let e = all
+            .iter()
+            .find(|e| e.id == found.id)
+            .ok_or(AppError::NotFound("engagement"))?;
+        let bridgeable = matches!(
+            e.kind,
+            EngagementKind::Soc1Type1
+                | EngagementKind::Soc1Type2
+                | EngagementKind::Soc2Type1
+                | EngagementKind::Soc2Type2
+        );
+        if !bridgeable || e.status != EngagementStatus::Issued {
+            return Err(AppError::Rule {
+                rule: "rule-4",
+                message: format!(
+                    "a bridge letter follows an issued SOC 1 or SOC 2 report; {} is a {} that is {}",
+                    e.reference,
+                    e.kind.label(),
+                    e.status.label().to_lowercase()
+                ),
+            });
+        }
+        let end = e.period.end();
+        let family = |k: EngagementKind| match k {
+            EngagementKind::Soc1Type1 | EngagementKind::Soc1Type2 => 1,
+            _ => 2,
+        };
+        let next_start = all
+            .iter()
+            .filter(|n| {
+                n.id != e.id
+                    && n.status != EngagementStatus::Withdrawn
+                    && n.kind.is_soc()
+                    && n.kind != EngagementKind::Soc3
+                    && family(n.kind) == family(e.kind)
+                    && n.period.range().start > end
+            })
+            .map(|n| n.period.range().start)
+            .min();
+        let period = bridge_period(end, until, BRIDGE_MAX_MONTHS, next_start).map_err(rule)?;
+        let b = BridgeLetter {
+            id: uuid::Uuid::now_v7().to_string(),
+            engagement_id: e.id.clone(),
+            starts_on: period.start,
+            ends_on: period.end,
+            changes,
+            signer,
+            language: language.to_owned(),
+            created_by: caller.actor_text(),
+            created_at: Timestamp::now(),
+        };
+        store_eng::insert_letter(&mut tx, org, &b).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "bridge_letter.create", "bridge_letter", &b.id).after(
+                &serde_json::json!({"report": e.id, "starts_on": b.starts_on, "ends_on": b.ends_on,
+                    "changes": b.changes, "signer": b.signer, "language": b.language}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(letter_view(b, &all))
+    }
+
+    /// Every bridge letter, latest first.
+    pub async fn bridge_letters(&self, caller: &Caller) -> AppResult<Vec<LetterView>> {
+        let org = caller.require(Permission::ProgramRead)?;
+        let all = store_eng::list(&self.store, org).await?;
+        Ok(store_eng::letters(&self.store, org)
+            .await?
+            .into_iter()
+            .map(|b| letter_view(b, &all))
+            .collect())
+    }
+
+    /// A bridge letter as a typeset PDF: (file name, bytes).
+    pub async fn bridge_letter_pdf(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> AppResult<(String, Vec<u8>)> {
+        let org = caller.require(Permission::ProgramRead)?;
+        let letter = store_eng::letters(&self.store, org)
+            .await?
+            .into_iter()
+            .find(|b| b.id == id)
+            .ok_or(AppError::NotFound("bridge letter"))?;
+        let e = self.find_engagement(org, &letter.engagement_id).await?;
+        let (_, services) = self.services(caller).await?;
+        let organisation = attest_store::org::get(&self.store, org).await?.name;
+        let range = e.period.range();
+        let doc = attest_report::bridge_letter::BridgeLetterDocument {
+            language: letter.language.clone(),
+            organisation,
+            report: e.kind.label().to_owned(),
+            firm: e.firm.clone(),
+            period_start: range.start.to_string(),
+            period_end: range.end.to_string(),
+            services: e
+                .services
+                .iter()
+                .map(|s| {
+                    services
+                        .iter()
+                        .find(|x| &x.id == s)
+                        .map_or_else(|| s.clone(), |x| x.name.clone())
+                })
+                .collect(),
+            bridge_start: letter.starts_on.to_string(),
+            bridge_end: letter.ends_on.to_string(),
+            changes: letter.changes.clone(),
+            signer: letter.signer.clone(),
+            dated: letter.created_at.date().to_string(),
+            generated_on: Timestamp::now().date(),
+        };
+        let name = format!(
+            "bridge-letter-{}-{}-{}.pdf",
+            e.reference.to_lowercase(),
+            letter.ends_on,
+            letter.language
+        );
+        let bytes = tokio::task::spawn_blocking(move || attest_report::bridge_letter::pdf(&doc))
+            .await
+            .map_err(|err| AppError::Internal(format!("bridge letter PDF: {err}")))?
+            .map_err(|err| match err {
+                attest_report::ReportError::MissingGlyphs { .. } => AppError::Rule {
+                    rule: "fonts",
+                    message: err.to_string(),
+                },
+                other => AppError::Internal(other.to_string()),
+            })?;
+        Ok((name, bytes))
+    }
+
+    /// Which days of the last `years_back` years (and the next year) are covered by an
+    /// issued SOC 1/SOC 2 report's period, by a bridge letter, or not at all (rule 3).
+    pub async fn coverage_timeline(
+        &self,
+        caller: &Caller,
+        years_back: u32,
+    ) -> AppResult<CoverageTimeline> {
+        let org = caller.require(Permission::ProgramRead)?;
+        if !(1..=10).contains(&years_back) {
+            return Err(AppError::invalid("years", "look back 1 to 10 years"));
+        }
+        let today = Timestamp::now().date();
+        let start = Date::from_calendar_date(today.year() - years_back as i32, today.month(), 1)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let window = DateRange { start, end: today };
+        let all = store_eng::list(&self.store, org).await?;
+        let reports: Vec<DateRange> = all
+            .iter()
+            .filter(|e| {
+                e.status == EngagementStatus::Issued
+                    && e.kind.is_soc()
+                    && e.kind != EngagementKind::Soc3
+            })
+            .map(|e| e.period.range())
+            .collect();
+        let bridges: Vec<DateRange> = store_eng::letters(&self.store, org)
+            .await?
+            .iter()
+            .map(|b| DateRange {
+                start: b.starts_on,
+                end: b.ends_on,
+            })
+            .collect();
+        let segments = timeline(window, &reports, &bridges);
+        let gap_days = segments
+            .iter()
+            .filter(|s| s.cover == Cover::Gap)
+            .map(|s| s.range.days())
+            .sum();
+        Ok(CoverageTimeline {
+            window,
+            segments,
+            gap_days,
+        })
+    }
+}

@@ -1,0 +1,327 @@
+//! Audit engagements and bridge letters.
+
+use attest_domain::engagement::{EngagementKind, EngagementStatus, Opinion, Period, TrustCategory};
+use attest_domain::{OrgId, Timestamp};
+use time::Date;
+
+use crate::evidence::parse_date;
+use crate::{Store, StoreError, StoreResult, Tx};
+
+/// An engagement.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Engagement {
+    /// Id (UUID).
+    pub id: String,
+    /// `ENG-001`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Kind.
+    pub kind: EngagementKind,
+    /// Title.
+    pub title: String,
+    /// Audit firm (or certification body).
+    pub firm: String,
+    /// Lead auditor.
+    pub lead_auditor: String,
+    /// As of a date, or a period.
+    pub period: Period,
+    /// Services in scope (ids).
+    pub services: Vec<String>,
+    /// Frameworks in scope (ids).
+    pub frameworks: Vec<String>,
+    /// SOC 2 trust services categories.
+    pub categories: Vec<TrustCategory>,
+    /// Where it stands.
+    pub status: EngagementStatus,
+    /// The opinion (SOC).
+    pub opinion: Option<Opinion>,
+    /// The exceptions behind a modified opinion, or notes.
+    pub opinion_notes: String,
+    /// For a SOC 3: the SOC 2 Type 2 it rests on.
+    pub basis_id: Option<String>,
+    /// When the report was issued.
+    pub issued_on: Option<Date>,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Last changed.
+    pub updated_at: Timestamp,
+}
+
+fn list_of(s: &str) -> Vec<String> {
+    s.split(',')
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn corrupt(what: &str) -> impl Fn(String) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("engagement {what}: {e}"))
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    #[sqlx(rename = "ref")]
+    reference: String,
+    kind: String,
+    title: String,
+    firm: String,
+    lead_auditor: String,
+    as_of: i64,
+    period_start: String,
+    period_end: String,
+    services: String,
+    frameworks: String,
+    categories: String,
+    status: String,
+    opinion: Option<String>,
+    opinion_notes: String,
+    basis_id: Option<String>,
+    issued_on: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const COLUMNS: &str = "id, ref, kind, title, firm, lead_auditor, as_of, period_start, period_end, \
+    services, frameworks, categories, status, opinion, opinion_notes, basis_id, issued_on, \
+    created_at, updated_at";
+
+fn engagement(r: Row) -> StoreResult<Engagement> {
+    let start = parse_date(&r.period_start)?;
+    let end = parse_date(&r.period_end)?;
+    Ok(Engagement {
+        id: r.id,
+        reference: r.reference,
+        kind: r
+            .kind
+            .parse()
+            .map_err(|e| corrupt("kind")(format!("{e}")))?,
+        title: r.title,
+        firm: r.firm,
+        lead_auditor: r.lead_auditor,
+        period: if r.as_of != 0 {
+            Period::AsOf { date: start }
+        } else {
+            Period::Range { start, end }
+        },
+        services: list_of(&r.services),
+        frameworks: list_of(&r.frameworks),
+        categories: list_of(&r.categories)
+            .iter()
+            .map(|c| c.parse().map_err(|e| corrupt("category")(format!("{e}"))))
+            .collect::<StoreResult<_>>()?,
+        status: r
+            .status
+            .parse()
+            .map_err(|e| corrupt("status")(format!("{e}")))?,
+        opinion: r
+            .opinion
+            .as_deref()
+            .map(|o| o.parse().map_err(|e| corrupt("opinion")(format!("{e}"))))
+            .transpose()?,
+        opinion_notes: r.opinion_notes,
+        basis_id: r.basis_id,
+        issued_on: r.issued_on.as_deref().map(parse_date).transpose()?,
+        created_at: Timestamp::from_micros(r.created_at),
+        updated_at: Timestamp::from_micros(r.updated_at),
+    })
+}
+
+/// The next free reference (`ENG-004`).
+pub async fn next_ref(tx: &mut Tx, org: OrgId) -> StoreResult<String> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM engagements WHERE org_id = $1")
+        .bind(org.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(format!("ENG-{:03}", n + 1))
+}
+
+/// Inserts or replaces an engagement (by id).
+pub async fn put(tx: &mut Tx, org: OrgId, e: &Engagement) -> StoreResult<()> {
+    let range = e.period.range();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO engagements (org_id, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title, firm = excluded.firm, \
+         lead_auditor = excluded.lead_auditor, as_of = excluded.as_of, \
+         period_start = excluded.period_start, period_end = excluded.period_end, \
+         services = excluded.services, frameworks = excluded.frameworks, \
+         categories = excluded.categories, status = excluded.status, opinion = excluded.opinion, \
+         opinion_notes = excluded.opinion_notes, basis_id = excluded.basis_id, \
+         issued_on = excluded.issued_on, updated_at = excluded.updated_at"
+    )))
+    .bind(org.to_string())
+    .bind(&e.id)
+    .bind(&e.reference)
+    .bind(e.kind.as_str())
+    .bind(&e.title)
+    .bind(&e.firm)
+    .bind(&e.lead_auditor)
+    .bind(i64::from(matches!(e.period, Period::AsOf { .. })))
+    .bind(range.start.to_string())
+    .bind(range.end.to_string())
+    .bind(e.services.join(","))
+    .bind(e.frameworks.join(","))
+    .bind(
+        e.categories
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+    .bind(e.status.as_str())
+    .bind(e.opinion.map(|o| o.as_str()))
+    .bind(&e.opinion_notes)
+    .bind(&e.basis_id)
+    .bind(e.issued_on.map(|d| d.to_string()))
+    .bind(e.created_at.as_micros())
+    .bind(e.updated_at.as_micros())
+    .execute(&mut **tx)
+    .await
+    .map_err(|err| match StoreError::from(err) {
+        StoreError::Unique { .. } => StoreError::Unique { field: "ref".into() },
+        other => other,
+    })?;
+    Ok(())
+}
+
+/// One engagement after taking its row lock.
+pub async fn lock(tx: &mut Tx, org: OrgId, id: &str) -> StoreResult<Option<Engagement>> {
+    sqlx::query("UPDATE engagements SET updated_at = updated_at WHERE org_id = $1 AND id = $2")
+        .bind(org.to_string())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM engagements WHERE org_id = $1 AND id = $2"
+    )))
+    .bind(org.to_string())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(engagement).transpose()
+}
+
+/// Every engagement, latest period first.
+pub async fn list(store: &Store, org: OrgId) -> StoreResult<Vec<Engagement>> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM engagements WHERE org_id = $1 ORDER BY period_end DESC, ref DESC"
+    )))
+    .bind(org.to_string())
+    .fetch_all(store.pool())
+    .await?;
+    rows.into_iter().map(engagement).collect()
+}
+
+/// Every engagement read in a transaction.
+pub async fn list_in(tx: &mut Tx, org: OrgId) -> StoreResult<Vec<Engagement>> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM engagements WHERE org_id = $1 ORDER BY period_end DESC, ref DESC"
+    )))
+    .bind(org.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter().map(engagement).collect()
+}
+
+/// Whether an open engagement's period shares a day with `from..=until` (evidence in it
+/// must be kept).
+pub async fn open_overlapping(
+    tx: &mut Tx,
+    org: OrgId,
+    from: Date,
+    until: Date,
+) -> StoreResult<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT ref FROM engagements WHERE org_id = $1 AND status NOT IN ('issued', 'withdrawn') \
+         AND period_start <= $3 AND period_end >= $2 ORDER BY ref LIMIT 1",
+    )
+    .bind(org.to_string())
+    .bind(from.to_string())
+    .bind(until.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// A bridge letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeLetter {
+    /// Id (UUID).
+    pub id: String,
+    /// The report it bridges from.
+    pub engagement_id: String,
+    /// First day covered (the day after the report's period).
+    pub starts_on: Date,
+    /// Last day covered.
+    pub ends_on: Date,
+    /// Changes disclosed (empty: no material change).
+    pub changes: String,
+    /// Who signs for management.
+    pub signer: String,
+    /// `en` or `ko`.
+    pub language: String,
+    /// Who made it.
+    pub created_by: String,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+type LetterRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+);
+
+fn letter(r: LetterRow) -> StoreResult<BridgeLetter> {
+    Ok(BridgeLetter {
+        id: r.0,
+        engagement_id: r.1,
+        starts_on: parse_date(&r.2)?,
+        ends_on: parse_date(&r.3)?,
+        changes: r.4,
+        signer: r.5,
+        language: r.6,
+        created_by: r.7,
+        created_at: Timestamp::from_micros(r.8),
+    })
+}
+
+/// Inserts a bridge letter.
+pub async fn insert_letter(tx: &mut Tx, org: OrgId, b: &BridgeLetter) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO bridge_letters (id, org_id, engagement_id, starts_on, ends_on, changes, signer, language, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&b.id)
+    .bind(org.to_string())
+    .bind(&b.engagement_id)
+    .bind(b.starts_on.to_string())
+    .bind(b.ends_on.to_string())
+    .bind(&b.changes)
+    .bind(&b.signer)
+    .bind(&b.language)
+    .bind(&b.created_by)
+    .bind(b.created_at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Every bridge letter of the organisation, latest first.
+pub async fn letters(store: &Store, org: OrgId) -> StoreResult<Vec<BridgeLetter>> {
+    let rows: Vec<LetterRow> = sqlx::query_as(
+        "SELECT id, engagement_id, starts_on, ends_on, changes, signer, language, created_by, created_at \
+         FROM bridge_letters WHERE org_id = $1 ORDER BY ends_on DESC, id DESC",
+    )
+    .bind(org.to_string())
+    .fetch_all(store.pool())
+    .await?;
+    rows.into_iter().map(letter).collect()
+}

@@ -1,0 +1,288 @@
+//! Audit engagements, opinions, issued reports, bridge letters and the coverage timeline.
+
+use attest_app::Permission;
+use attest_app::engagement::EngagementInput;
+use attest_domain::engagement::{EngagementKind, EngagementStatus, Opinion, TrustCategory};
+use axum::Extension;
+use axum::extract::{Path, State};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
+
+use super::internal_audit::day;
+use super::{json, parse, perm};
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiJson, ApiQuery, ErrorBody, WebError};
+use crate::routes::Registry;
+
+pub(super) fn register(r: Registry) -> Registry {
+    r.api(perm(Permission::ProgramRead), routes!(list))
+        .api(perm(Permission::EngagementManage), routes!(create))
+        .api(perm(Permission::ProgramRead), routes!(get_one))
+        .api(perm(Permission::EngagementManage), routes!(status))
+        .api(perm(Permission::EngagementManage), routes!(opinion))
+        .api(perm(Permission::EngagementManage), routes!(issue))
+        .api(perm(Permission::EngagementManage), routes!(create_letter))
+        .api(perm(Permission::ProgramRead), routes!(letters))
+        .api(perm(Permission::ProgramRead), routes!(letter_pdf))
+        .api(perm(Permission::ProgramRead), routes!(coverage_timeline))
+}
+
+/// Every engagement, latest period first.
+#[utoipa::path(get, path = "/api/v1/engagements", tag = "engagements", responses((status = 200, body = Object)))]
+async fn list(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<axum::Json<Value>, WebError> {
+    json(&st.app.engagements(&auth.caller).await?)
+}
+
+/// An engagement as planned.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EngagementBody {
+    /// iso-stage1, iso-stage2, iso-surveillance, iso-recertification, internal, soc1-type1,
+    /// soc1-type2, soc2-type1, soc2-type2 or soc3.
+    pub kind: String,
+    /// Title (default: kind and period).
+    #[serde(default)]
+    pub title: String,
+    /// Audit firm or certification body.
+    pub firm: String,
+    /// Lead auditor.
+    #[serde(default)]
+    pub lead_auditor: String,
+    /// Type 1: the as-of date (YYYY-MM-DD).
+    pub as_of: Option<String>,
+    /// Type 2 and audits: first day.
+    pub start: Option<String>,
+    /// Last day.
+    pub end: Option<String>,
+    /// Services in scope (ids).
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Frameworks in scope (ids).
+    #[serde(default)]
+    pub frameworks: Vec<String>,
+    /// SOC 2: trust services categories (security is always in).
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+pub(crate) fn engagement_input(b: EngagementBody) -> Result<EngagementInput, attest_app::AppError> {
+    let opt = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| day(field, s))
+            .transpose()
+    };
+    let period = match (opt("start", &b.start)?, opt("end", &b.end)?) {
+        (Some(s), Some(e)) => Some((s, e)),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(attest_app::AppError::invalid(
+                "end",
+                "give the period's last day",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(attest_app::AppError::invalid(
+                "start",
+                "give the period's first day",
+            ));
+        }
+    };
+    Ok(EngagementInput {
+        kind: parse::<EngagementKind>("kind", &b.kind)?,
+        title: b.title,
+        firm: b.firm,
+        lead_auditor: b.lead_auditor,
+        as_of: opt("as_of", &b.as_of)?,
+        period,
+        services: b.services,
+        frameworks: b.frameworks,
+        categories: b
+            .categories
+            .iter()
+            .map(|c| parse::<TrustCategory>("categories", c))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Plans an engagement (rule 1 for its dates; rule 2 for a SOC 3).
+#[utoipa::path(post, path = "/api/v1/engagements", tag = "engagements", request_body = EngagementBody,
+    responses((status = 201, body = Object), (status = 422, body = ErrorBody)))]
+async fn create(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiJson(b): ApiJson<EngagementBody>,
+) -> Result<(StatusCode, axum::Json<Value>), WebError> {
+    let e = st
+        .app
+        .create_engagement(&auth.caller, engagement_input(b)?)
+        .await?;
+    Ok((StatusCode::CREATED, json(&e)?))
+}
+
+/// One engagement (by id or reference).
+#[utoipa::path(get, path = "/api/v1/engagements/{engagement_id}", tag = "engagements",
+    params(("engagement_id" = String, Path, description = "Engagement id or reference")),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+async fn get_one(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, WebError> {
+    json(&st.app.engagement(&auth.caller, &id).await?)
+}
+
+/// A new status.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    /// fieldwork, reporting or withdrawn.
+    pub status: String,
+}
+
+/// Moves an engagement on, or withdraws it.
+#[utoipa::path(post, path = "/api/v1/engagements/{engagement_id}/status", tag = "engagements", request_body = StatusBody,
+    params(("engagement_id" = String, Path, description = "Engagement id or reference")),
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
+async fn status(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<StatusBody>,
+) -> Result<axum::Json<Value>, WebError> {
+    let s = parse::<EngagementStatus>("status", &b.status)?;
+    json(&st.app.set_engagement_status(&auth.caller, &id, s).await?)
+}
+
+/// An opinion.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpinionBody {
+    /// unqualified, qualified, adverse or disclaimer.
+    pub opinion: String,
+    /// The exceptions behind a modified opinion (required unless unqualified).
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Records the auditor's opinion on a SOC report.
+#[utoipa::path(post, path = "/api/v1/engagements/{engagement_id}/opinion", tag = "engagements", request_body = OpinionBody,
+    params(("engagement_id" = String, Path, description = "Engagement id or reference")),
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
+async fn opinion(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<OpinionBody>,
+) -> Result<axum::Json<Value>, WebError> {
+    let o = parse::<Opinion>("opinion", &b.opinion)?;
+    json(
+        &st.app
+            .record_opinion(&auth.caller, &id, o, &b.notes)
+            .await?,
+    )
+}
+
+/// Issues the report.
+#[utoipa::path(post, path = "/api/v1/engagements/{engagement_id}/issue", tag = "engagements",
+    params(("engagement_id" = String, Path, description = "Engagement id or reference")),
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
+async fn issue(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, WebError> {
+    json(&st.app.issue_engagement(&auth.caller, &id).await?)
+}
+
+/// A bridge letter to write.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LetterBody {
+    /// The last day it covers (YYYY-MM-DD).
+    pub until: String,
+    /// Who signs for management.
+    pub signer: String,
+    /// Changes disclosed (empty: no material change).
+    #[serde(default)]
+    pub changes: String,
+    /// `en` (default) or `ko`.
+    pub language: Option<String>,
+}
+
+/// Writes a bridge letter after this issued report (rule 4).
+#[utoipa::path(post, path = "/api/v1/engagements/{engagement_id}/bridge-letters", tag = "engagements", request_body = LetterBody,
+    params(("engagement_id" = String, Path, description = "Engagement id or reference")),
+    responses((status = 201, body = Object), (status = 422, body = ErrorBody)))]
+async fn create_letter(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<LetterBody>,
+) -> Result<(StatusCode, axum::Json<Value>), WebError> {
+    let until = day("until", &b.until)?;
+    let l = st
+        .app
+        .create_bridge_letter(
+            &auth.caller,
+            &id,
+            until,
+            &b.signer,
+            &b.changes,
+            b.language.as_deref().unwrap_or("en"),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, json(&l)?))
+}
+
+/// Every bridge letter, latest first.
+#[utoipa::path(get, path = "/api/v1/bridge-letters", tag = "engagements", responses((status = 200, body = Object)))]
+async fn letters(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<axum::Json<Value>, WebError> {
+    json(&st.app.bridge_letters(&auth.caller).await?)
+}
+
+/// A bridge letter as PDF.
+#[utoipa::path(get, path = "/api/v1/bridge-letters/{letter_id}/pdf", tag = "engagements",
+    params(("letter_id" = String, Path, description = "Bridge letter id")),
+    responses((status = 200, description = "The PDF"), (status = 404, body = ErrorBody)))]
+async fn letter_pdf(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, WebError> {
+    let (name, bytes) = st.app.bridge_letter_pdf(&auth.caller, &id).await?;
+    Ok(crate::download("application/pdf", &name, bytes))
+}
+
+/// How far back.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineQuery {
+    /// Years to look back (1 to 10, default 3).
+    pub years: Option<u32>,
+}
+
+/// Which days are covered by a report period, by a bridge letter, or are gaps (rule 3).
+#[utoipa::path(get, path = "/api/v1/coverage-timeline", tag = "engagements", params(TimelineQuery),
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
+async fn coverage_timeline(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiQuery(q): ApiQuery<TimelineQuery>,
+) -> Result<axum::Json<Value>, WebError> {
+    json(
+        &st.app
+            .coverage_timeline(&auth.caller, q.years.unwrap_or(3))
+            .await?,
+    )
+}

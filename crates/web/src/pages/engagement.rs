@@ -1,0 +1,346 @@
+//! The engagement pages: the list with the coverage timeline and a form to plan one, and
+//! one engagement with its status, opinion, issuing and bridge letters.
+
+use askama::Template;
+use attest_app::engagement::{CoverageTimeline, LetterView};
+use attest_app::{AppError, Permission};
+use attest_domain::engagement::{Cover, EngagementKind, EngagementStatus, Opinion, TrustCategory};
+use attest_store::engagement::Engagement;
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::Response;
+use http::{Method, StatusCode};
+
+use super::program::{one, pairs};
+use super::{Shell, message, render, render_status, see_other};
+use crate::AppState;
+use crate::api::engagement::{EngagementBody, engagement_input};
+use crate::api::internal_audit::day;
+use crate::auth::Auth;
+use crate::error::{ApiPath, WebError};
+use crate::routes::{Access, Registry};
+
+pub(super) fn register(r: Registry) -> Registry {
+    let read = Access::Perm(Permission::ProgramRead);
+    let manage = Access::Perm(Permission::EngagementManage);
+    r.page(Method::GET, "/engagements", read, list)
+        .page(Method::POST, "/engagements", manage, create)
+        .page(Method::GET, "/engagements/{engagement_id}", read, show)
+        .page(
+            Method::POST,
+            "/engagements/{engagement_id}/status",
+            manage,
+            status,
+        )
+        .page(
+            Method::POST,
+            "/engagements/{engagement_id}/opinion",
+            manage,
+            opinion,
+        )
+        .page(
+            Method::POST,
+            "/engagements/{engagement_id}/issue",
+            manage,
+            issue,
+        )
+        .page(
+            Method::POST,
+            "/engagements/{engagement_id}/bridge-letters",
+            manage,
+            letter,
+        )
+}
+
+/// The timeline as an SVG bar: one rectangle per segment, width by days (only numbers
+/// and fixed class names go into it).
+fn timeline_svg(t: &CoverageTimeline) -> String {
+    const W: f64 = 900.0;
+    let total = t.window.days().max(1) as f64;
+    let mut x = 0.0;
+    let mut rects = String::new();
+    for s in &t.segments {
+        let w = s.range.days() as f64 / total * W;
+        let (class, label) = match s.cover {
+            Cover::Report => ("report", "report period"),
+            Cover::Bridge => ("bridge", "bridge letter"),
+            Cover::Gap => ("gap", "gap"),
+        };
+        rects.push_str(&format!(
+            "<rect class=\"tl-{class}\" x=\"{x:.1}\" y=\"0\" width=\"{w:.1}\" height=\"28\"><title>{} – {}: {label}</title></rect>",
+            s.range.start, s.range.end
+        ));
+        x += w;
+    }
+    format!(
+        "<svg class=\"timeline\" viewBox=\"0 0 {W} 28\" width=\"100%\" height=\"28\" role=\"img\" aria-label=\"Coverage from {} to {}\">{rects}</svg>",
+        t.window.start, t.window.end
+    )
+}
+
+#[derive(Template)]
+#[template(path = "engagements.html")]
+struct ListPage {
+    shell: Shell,
+    engagements: Vec<Engagement>,
+    letters: Vec<LetterView>,
+    timeline: CoverageTimeline,
+    svg: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    categories: Vec<(&'static str, &'static str)>,
+    services: Vec<(String, String)>,
+    can_manage: bool,
+    error: Option<String>,
+}
+
+async fn list_view(
+    st: &AppState,
+    auth: &Auth,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let engagements = st
+        .app
+        .engagements(&auth.caller)
+        .await
+        .map_err(WebError::page)?;
+    let letters = st
+        .app
+        .bridge_letters(&auth.caller)
+        .await
+        .map_err(WebError::page)?;
+    let timeline = st
+        .app
+        .coverage_timeline(&auth.caller, 3)
+        .await
+        .map_err(WebError::page)?;
+    let (_, services) = st
+        .app
+        .services(&auth.caller)
+        .await
+        .map_err(WebError::page)?;
+    let page = ListPage {
+        shell: Shell::new(st, auth, "Engagements", "engagements").await?,
+        svg: timeline_svg(&timeline),
+        engagements,
+        letters,
+        timeline,
+        kinds: EngagementKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label()))
+            .collect(),
+        categories: TrustCategory::ALL
+            .iter()
+            .filter(|c| **c != TrustCategory::Security)
+            .map(|c| (c.as_str(), c.label()))
+            .collect(),
+        services: services.into_iter().map(|s| (s.id, s.name)).collect(),
+        can_manage: auth.caller.require(Permission::EngagementManage).is_ok(),
+        error: error.clone(),
+    };
+    Ok(if error.is_some() {
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    } else {
+        render(&page)
+    })
+}
+
+async fn list(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<Response, WebError> {
+    list_view(&st, &auth, None).await
+}
+
+async fn create(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let many = |k: &str| -> Vec<String> {
+        p.iter()
+            .filter(|(n, v)| n == k && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let opt = |k: &str| Some(one(&p, k)).filter(|v| !v.is_empty());
+    let b = EngagementBody {
+        kind: one(&p, "kind"),
+        title: one(&p, "title"),
+        firm: one(&p, "firm"),
+        lead_auditor: one(&p, "lead_auditor"),
+        as_of: opt("as_of"),
+        start: opt("start"),
+        end: opt("end"),
+        services: many("services"),
+        frameworks: Vec::new(),
+        categories: many("categories"),
+    };
+    let r = match engagement_input(b) {
+        Ok(i) => st.app.create_engagement(&auth.caller, i).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(e) => Ok(see_other(&format!("/engagements/{}", e.id))),
+        Err(e) => list_view(&st, &auth, Some(message(e)?)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "engagement.html")]
+struct OnePage {
+    shell: Shell,
+    e: Engagement,
+    basis_ref: String,
+    letters: Vec<LetterView>,
+    next: Vec<(&'static str, &'static str)>,
+    opinions: Vec<(&'static str, &'static str)>,
+    open: bool,
+    bridgeable: bool,
+    can_manage: bool,
+    error: Option<String>,
+}
+
+async fn one_view(
+    st: &AppState,
+    auth: &Auth,
+    id: &str,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let e = st
+        .app
+        .engagement(&auth.caller, id)
+        .await
+        .map_err(WebError::page)?;
+    let all = st
+        .app
+        .engagements(&auth.caller)
+        .await
+        .map_err(WebError::page)?;
+    let letters = st
+        .app
+        .bridge_letters(&auth.caller)
+        .await
+        .map_err(WebError::page)?
+        .into_iter()
+        .filter(|l| l.engagement_id == e.id)
+        .collect();
+    use EngagementStatus as S;
+    let next = match e.status {
+        S::Planning => vec![("fieldwork", "Start fieldwork")],
+        S::Fieldwork => vec![("reporting", "Move to reporting")],
+        _ => vec![],
+    };
+    let page = OnePage {
+        shell: Shell::new(st, auth, &e.title, "engagements").await?,
+        basis_ref: e
+            .basis_id
+            .as_ref()
+            .and_then(|b| all.iter().find(|x| &x.id == b))
+            .map(|b| b.reference.clone())
+            .unwrap_or_default(),
+        letters,
+        next,
+        opinions: Opinion::ALL
+            .iter()
+            .map(|o| (o.as_str(), o.label()))
+            .collect(),
+        open: e.status.is_open(),
+        bridgeable: e.status == S::Issued && e.kind.is_soc() && e.kind != EngagementKind::Soc3,
+        can_manage: auth.caller.require(Permission::EngagementManage).is_ok(),
+        error: error.clone(),
+        e,
+    };
+    Ok(if error.is_some() {
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    } else {
+        render(&page)
+    })
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, WebError> {
+    one_view(&st, &auth, &id, None).await
+}
+
+async fn back<T>(
+    st: &AppState,
+    auth: &Auth,
+    id: &str,
+    r: Result<T, AppError>,
+) -> Result<Response, WebError> {
+    match r {
+        Ok(_) => Ok(see_other(&format!("/engagements/{id}"))),
+        Err(e) => one_view(st, auth, id, Some(message(e)?)).await,
+    }
+}
+
+async fn status(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let r = match one(&p, "status").parse::<EngagementStatus>() {
+        Ok(s) => st.app.set_engagement_status(&auth.caller, &id, s).await,
+        Err(e) => Err(AppError::invalid("status", e.to_string())),
+    };
+    back(&st, &auth, &id, r).await
+}
+
+async fn opinion(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let r = match one(&p, "opinion").parse::<Opinion>() {
+        Ok(o) => {
+            st.app
+                .record_opinion(&auth.caller, &id, o, &one(&p, "notes"))
+                .await
+        }
+        Err(e) => Err(AppError::invalid("opinion", e.to_string())),
+    };
+    back(&st, &auth, &id, r).await
+}
+
+async fn issue(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, WebError> {
+    let r = st.app.issue_engagement(&auth.caller, &id).await;
+    back(&st, &auth, &id, r).await
+}
+
+async fn letter(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let r = match day("until", &one(&p, "until")) {
+        Ok(until) => {
+            st.app
+                .create_bridge_letter(
+                    &auth.caller,
+                    &id,
+                    until,
+                    &one(&p, "signer"),
+                    &one(&p, "changes"),
+                    &one(&p, "language"),
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    back(&st, &auth, &id, r).await
+}
