@@ -89,6 +89,30 @@ test('issue a SOC 2 Type 2, then a SOC 3 and a bridge letter', async () => {
   await page.waitForURL(/\/engagements\/[0-9a-f-]{36}$/);
   await page.getByText('Rests on ENG-001 (rule 2).').waitFor();
 
+  // A certificate beyond three years is refused; a valid one lists its audits due.
+  await page.goto(`${attest.url}/engagements`);
+  await page.fill('#cert-number', 'IS 123456');
+  await page.fill('#cert-body', 'Example Certification');
+  await page.fill('#cert-issued', '2025-01-10');
+  await page.fill('#cert-expires', '2028-01-10');
+  await page.fill('#cert-scope', 'The platform and its operations');
+  await page.getByRole('button', { name: 'Record certificate', exact: true }).click();
+  await page.locator('#eng-error', { hasText: 'three years' }).waitFor();
+  await page.goto(`${attest.url}/engagements`);
+  await page.fill('#cert-number', 'IS 123456');
+  await page.fill('#cert-body', 'Example Certification');
+  await page.fill('#cert-issued', '2025-01-10');
+  await page.fill('#cert-expires', '2028-01-09');
+  await page.fill('#cert-scope', 'The platform and its operations');
+  await page.getByRole('button', { name: 'Record certificate', exact: true }).click();
+  await expectAt(page, '/engagements');
+  assert((await page.locator('#certificates').innerText()).includes('surveillance-1 2026-01-10'), 'audits due');
+
+  // A cadence lays out the next periods after the last report.
+  await page.getByRole('button', { name: 'Save cadence', exact: true }).click();
+  await expectAt(page, '/engagements');
+  assert((await page.locator('#programs').innerText()).includes('2026-04-01 – 2027-03-31'), 'next period');
+
   // The timeline: the report period and the bridge letter, gaps around them.
   await page.goto(`${attest.url}/engagements`);
   const segments = await page.locator('#timeline-segments').innerText();

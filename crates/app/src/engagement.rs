@@ -3,12 +3,13 @@
 //! The rules (DOMAIN.md 1–4) are the domain's; this module applies them to stored data.
 
 use attest_domain::engagement::{
-    Cover, EngagementKind, EngagementStatus, Opinion, Segment, Soc2Report, TrustCategory,
-    bridge_period, period_for, soc3_basis, timeline,
+    Cadence, CertificateState, Cover, EngagementKind, EngagementStatus, Opinion, PlannedReport,
+    Segment, Soc2Report, TrustCategory, bridge_period, certificate_milestones, certificate_status,
+    check_certificate, period_for, soc3_basis, timeline,
 };
 use attest_domain::evidence::DateRange;
 use attest_domain::{OrgId, Timestamp};
-use attest_store::engagement::{self as store_eng, BridgeLetter, Engagement};
+use attest_store::engagement::{self as store_eng, BridgeLetter, Certificate, Engagement};
 use serde::Serialize;
 use time::Date;
 
@@ -589,5 +590,246 @@ impl App {
             segments,
             gap_days,
         })
+    }
+}
+
+/// An ISO certificate as a caller records it.
+#[derive(Debug, Clone)]
+pub struct CertificateInput {
+    /// The certificate number.
+    pub number: String,
+    /// The certification body.
+    pub body: String,
+    /// `iso27001-2022` or `iso27001-2013`.
+    pub standard: String,
+    /// The certified scope.
+    pub scope: String,
+    /// Issued.
+    pub issued_on: Date,
+    /// Expires.
+    pub expires_on: Date,
+    /// The audit that led to it (id or reference).
+    pub engagement: Option<String>,
+}
+
+/// A certificate with its status today and its milestones.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateView {
+    /// The certificate.
+    #[serde(flatten)]
+    pub certificate: Certificate,
+    /// valid, suspended, withdrawn or expired (today).
+    pub status: &'static str,
+    /// Surveillance audits in years one and two, and recertification.
+    pub milestones: Vec<(&'static str, Date)>,
+}
+
+/// A SOC program with the reports its cadence lays out next.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramView {
+    /// `soc1` or `soc2`.
+    pub family: String,
+    /// Its cadence.
+    pub cadence: Cadence,
+    /// The next four report periods after the latest engagement of the family.
+    pub upcoming: Vec<PlannedReport>,
+}
+
+fn certificate_view(c: Certificate, today: Date) -> CertificateView {
+    CertificateView {
+        status: certificate_status(&c.standard, c.state, c.expires_on, today),
+        milestones: certificate_milestones(c.issued_on, c.expires_on).to_vec(),
+        certificate: c,
+    }
+}
+
+fn family_of(k: EngagementKind) -> Option<&'static str> {
+    match k {
+        EngagementKind::Soc1Type1 | EngagementKind::Soc1Type2 => Some("soc1"),
+        EngagementKind::Soc2Type1 | EngagementKind::Soc2Type2 => Some("soc2"),
+        _ => None,
+    }
+}
+
+impl App {
+    /// Records an ISO certificate (rule 5: at most three years; none against 27001:2013
+    /// beyond 31 October 2025).
+    pub async fn add_certificate(
+        &self,
+        caller: &Caller,
+        input: CertificateInput,
+    ) -> AppResult<CertificateView> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let number = text("number", &input.number, 100, true)?;
+        let body = text("body", &input.body, 200, true)?;
+        let scope = text("scope", &input.scope, 4_000, true)?;
+        if !attest_domain::soa::is_annex_a(&input.standard) {
+            return Err(AppError::invalid(
+                "standard",
+                format!(
+                    "unknown standard `{}` (expected iso27001-2022 or iso27001-2013)",
+                    input.standard
+                ),
+            ));
+        }
+        check_certificate(&input.standard, input.issued_on, input.expires_on).map_err(rule)?;
+        let engagement_id = match &input.engagement {
+            Some(key) => {
+                let e = self.find_engagement(org, key).await?;
+                if !e.kind.is_iso() {
+                    return Err(AppError::invalid(
+                        "engagement",
+                        format!("{} is not an ISO audit", e.reference),
+                    ));
+                }
+                Some(e.id)
+            }
+            None => None,
+        };
+        let now = Timestamp::now();
+        let c = Certificate {
+            id: uuid::Uuid::now_v7().to_string(),
+            number,
+            body,
+            standard: input.standard,
+            scope,
+            issued_on: input.issued_on,
+            expires_on: input.expires_on,
+            state: CertificateState::Valid,
+            engagement_id,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        store_eng::put_certificate(&mut tx, org, &c)
+            .await
+            .map_err(|e| match e {
+                attest_store::StoreError::Unique { .. } => AppError::Conflict {
+                    field: "number".into(),
+                    message: "a certificate with this number is already recorded".into(),
+                },
+                other => other.into(),
+            })?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "certificate.add", "certificate", &c.id).after(&c),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(certificate_view(c, now.date()))
+    }
+
+    /// Suspends, withdraws or reinstates a certificate (expiry follows from its dates).
+    pub async fn set_certificate_state(
+        &self,
+        caller: &Caller,
+        id: &str,
+        state: CertificateState,
+    ) -> AppResult<CertificateView> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let c = store_eng::certificates(&self.store, org)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id || c.number == id)
+            .ok_or(AppError::NotFound("certificate"))?;
+        if c.state == CertificateState::Withdrawn {
+            return Err(AppError::Rule {
+                rule: "rule-5",
+                message: format!("certificate {} was withdrawn; record a new one", c.number),
+            });
+        }
+        let now = Timestamp::now();
+        let c = Certificate {
+            state,
+            updated_at: now,
+            ..c
+        };
+        let mut tx = self.store.begin().await?;
+        store_eng::put_certificate(&mut tx, org, &c).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "certificate.state", "certificate", &c.id)
+                .after(&serde_json::json!({"state": state})),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(certificate_view(c, now.date()))
+    }
+
+    /// Every certificate with its status today.
+    pub async fn certificates(&self, caller: &Caller) -> AppResult<Vec<CertificateView>> {
+        let org = caller.require(Permission::ProgramRead)?;
+        let today = Timestamp::now().date();
+        Ok(store_eng::certificates(&self.store, org)
+            .await?
+            .into_iter()
+            .map(|c| certificate_view(c, today))
+            .collect())
+    }
+
+    /// Declares a SOC program's cadence (rule 3).
+    pub async fn set_soc_program(
+        &self,
+        caller: &Caller,
+        family: &str,
+        cadence: Cadence,
+    ) -> AppResult<ProgramView> {
+        let org = caller.require(Permission::EngagementManage)?;
+        if !matches!(family, "soc1" | "soc2") {
+            return Err(AppError::invalid(
+                "family",
+                format!("unknown program `{family}` (expected soc1 or soc2)"),
+            ));
+        }
+        cadence
+            .validate()
+            .map_err(|e| AppError::invalid(e.field, e.message))?;
+        let json =
+            serde_json::to_string(&cadence).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut tx = self.store.begin().await?;
+        store_eng::set_program(&mut tx, org, family, &json, Timestamp::now()).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "soc_program.set", "soc_program", family).after(&cadence),
+        )
+        .await?;
+        tx.commit().await?;
+        self.soc_programs(caller)
+            .await?
+            .into_iter()
+            .find(|p| p.family == family)
+            .ok_or(AppError::NotFound("SOC program"))
+    }
+
+    /// The SOC programs with the report periods their cadence lays out next.
+    pub async fn soc_programs(&self, caller: &Caller) -> AppResult<Vec<ProgramView>> {
+        let org = caller.require(Permission::ProgramRead)?;
+        let engagements = store_eng::list(&self.store, org).await?;
+        let today = Timestamp::now().date();
+        store_eng::programs(&self.store, org)
+            .await?
+            .into_iter()
+            .map(|(family, json)| {
+                let cadence: Cadence = serde_json::from_str(&json)
+                    .map_err(|e| AppError::Internal(format!("SOC program {family}: {e}")))?;
+                let after = engagements
+                    .iter()
+                    .filter(|e| {
+                        e.status != EngagementStatus::Withdrawn
+                            && family_of(e.kind) == Some(family.as_str())
+                    })
+                    .map(|e| e.period.end())
+                    .max()
+                    .unwrap_or(today);
+                Ok(ProgramView {
+                    upcoming: cadence.next_reports(after, 4),
+                    family,
+                    cadence,
+                })
+            })
+            .collect()
     }
 }

@@ -140,6 +140,11 @@ pub async fn run(
             let caller = org_caller(&app, org.as_deref()).await?;
             crate::engagement::engagement(&app, &caller, c).await
         }
+        Command::Certificate(c) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            crate::engagement::certificate(&app, &caller, c).await
+        }
         Command::BridgeLetter(c) => {
             let app = open_app(&config).await?;
             let caller = org_caller(&app, org.as_deref()).await?;

@@ -80,6 +80,59 @@ pub enum EngagementCommand {
         /// Id or reference.
         id: String,
     },
+    /// Declares a SOC program's cadence and shows the report periods it lays out.
+    Program {
+        /// `soc1` or `soc2`.
+        family: String,
+        /// Months each period lasts.
+        #[arg(long, default_value_t = 12)]
+        period_months: u32,
+        /// A day periods end on, as MM-DD; repeat (`--end 03-31 --end 09-30`).
+        #[arg(long = "end", value_name = "MM-DD", required = true)]
+        ends: Vec<String>,
+        /// Weeks from a period's end to its report.
+        #[arg(long, default_value_t = 6)]
+        report_weeks: u32,
+    },
+}
+
+/// `attest certificate …`
+#[derive(Debug, Subcommand)]
+pub enum CertificateCommand {
+    /// Records an ISO certificate (valid three years at most).
+    Add {
+        /// The certificate number.
+        #[arg(long)]
+        number: String,
+        /// The certification body.
+        #[arg(long)]
+        body: String,
+        /// `iso27001-2022` or `iso27001-2013`.
+        #[arg(long, default_value = "iso27001-2022")]
+        standard: String,
+        /// The certified scope.
+        #[arg(long)]
+        scope: String,
+        /// Issued (YYYY-MM-DD).
+        #[arg(long)]
+        issued: String,
+        /// Expires (YYYY-MM-DD).
+        #[arg(long)]
+        expires: String,
+    },
+    /// Lists the certificates with their status today and the audits due.
+    List {
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Suspends, withdraws or reinstates a certificate (by id or number).
+    State {
+        /// Id or number.
+        id: String,
+        /// valid, suspended or withdrawn.
+        state: String,
+    },
 }
 
 /// `attest bridge-letter …`
@@ -202,6 +255,33 @@ pub async fn engagement(
         EngagementCommand::Issue { id } => {
             print(&app.issue_engagement(caller, &id).await.map_err(refused)?);
         }
+        EngagementCommand::Program {
+            family,
+            period_months,
+            ends,
+            report_weeks,
+        } => {
+            let mut period_ends = Vec::new();
+            for e in &ends {
+                let (m, d) = e.split_once('-').unwrap_or(("", ""));
+                match (m.parse::<u8>(), d.parse::<u8>()) {
+                    (Ok(m), Ok(d)) => period_ends.push((m, d)),
+                    _ => anyhow::bail!("--end: `{e}` is not a day of the year as MM-DD"),
+                }
+            }
+            let cadence = attest_domain::engagement::Cadence {
+                period_months,
+                period_ends,
+                report_weeks,
+            };
+            let p = app
+                .set_soc_program(caller, &family, cadence)
+                .await
+                .map_err(refused)?;
+            for r in p.upcoming {
+                println!("{}  report due {}", r.period, r.report_due);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -239,5 +319,69 @@ pub async fn bridge_letter(
         path.display(),
         bytes.len()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a certificate command.
+pub async fn certificate(
+    app: &App,
+    caller: &Caller,
+    c: CertificateCommand,
+) -> anyhow::Result<ExitCode> {
+    let show = |c: &attest_app::engagement::CertificateView| {
+        let x = &c.certificate;
+        println!(
+            "{:<16}  {:<14}  {} – {}  {:<9}  {}",
+            x.number,
+            x.standard,
+            x.issued_on,
+            x.expires_on,
+            c.status,
+            c.milestones
+                .iter()
+                .map(|(what, when)| format!("{what} {when}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    match c {
+        CertificateCommand::Add {
+            number,
+            body,
+            standard,
+            scope,
+            issued,
+            expires,
+        } => {
+            let input = attest_app::engagement::CertificateInput {
+                number,
+                body,
+                standard,
+                scope,
+                issued_on: day("--issued", &issued)?,
+                expires_on: day("--expires", &expires)?,
+                engagement: None,
+            };
+            show(&app.add_certificate(caller, input).await.map_err(refused)?);
+        }
+        CertificateCommand::List { format } => {
+            let list = app.certificates(caller).await.map_err(refused)?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                list.iter().for_each(show);
+            }
+        }
+        CertificateCommand::State { id, state } => {
+            let s = state
+                .parse::<attest_domain::engagement::CertificateState>()
+                .map_err(|e| anyhow::anyhow!("state: {e}"))?;
+            show(
+                &app.set_certificate_state(caller, &id, s)
+                    .await
+                    .map_err(refused)?,
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -127,9 +127,12 @@ enum Command {
     /// The ISMS: scope and context, nonconformities, objectives, internal audits, management reviews.
     #[command(subcommand)]
     Isms(isms::IsmsCommand),
-    /// Audit engagements: create, list, status, opinion, issue.
+    /// Audit engagements: create, list, status, opinion, issue; SOC program cadence.
     #[command(subcommand)]
     Engagement(engagement::EngagementCommand),
+    /// ISO certificates: add, list, suspend or withdraw.
+    #[command(subcommand)]
+    Certificate(engagement::CertificateCommand),
     /// Bridge letters after an issued SOC report.
     #[command(subcommand, name = "bridge-letter")]
     BridgeLetter(engagement::BridgeLetterCommand),

@@ -452,4 +452,55 @@ fn engagements_and_bridge_letters_from_the_command_line() {
         ],
     );
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+
+    // Rule 5 and rule 3 from the command line.
+    refused_by(
+        d,
+        &[
+            "certificate",
+            "add",
+            "--number",
+            "C-1",
+            "--body",
+            "Cert Co",
+            "--scope",
+            "All",
+            "--issued",
+            "2025-01-10",
+            "--expires",
+            "2028-01-10",
+        ],
+        "rule-5",
+    );
+    let cert = ok(
+        d,
+        &[
+            "certificate",
+            "add",
+            "--number",
+            "C-1",
+            "--body",
+            "Cert Co",
+            "--scope",
+            "All",
+            "--issued",
+            "2025-01-10",
+            "--expires",
+            "2028-01-09",
+        ],
+    );
+    assert!(cert.contains("surveillance-1 2026-01-10"), "{cert}");
+    let plan = ok(
+        d,
+        &[
+            "engagement",
+            "program",
+            "soc2",
+            "--end",
+            "03-31",
+            "--end",
+            "09-30",
+        ],
+    );
+    assert!(plan.starts_with("2026-04-01 – 2027-03-31"), "{plan}");
 }

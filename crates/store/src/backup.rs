@@ -100,6 +100,8 @@ pub const TABLES: &[Table] = &[
     // A SOC 3 names the SOC 2 it rests on, created before it (UUID v7 ids sort by creation).
     t("engagements", "id"),
     t("bridge_letters", "id"),
+    t("certificates", "id"),
+    t("soc_programs", "org_id, family"),
 ];
 
 /// A column's portable type.

@@ -325,3 +325,138 @@ pub async fn letters(store: &Store, org: OrgId) -> StoreResult<Vec<BridgeLetter>
     .await?;
     rows.into_iter().map(letter).collect()
 }
+
+/// An ISO certificate.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Certificate {
+    /// Id (UUID).
+    pub id: String,
+    /// The certificate number.
+    pub number: String,
+    /// The certification body.
+    pub body: String,
+    /// The standard and version (`iso27001-2022`).
+    pub standard: String,
+    /// The certified scope.
+    pub scope: String,
+    /// Issued.
+    pub issued_on: Date,
+    /// Expires.
+    pub expires_on: Date,
+    /// Recorded state.
+    pub state: attest_domain::engagement::CertificateState,
+    /// The audit that led to it.
+    pub engagement_id: Option<String>,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Last changed.
+    pub updated_at: Timestamp,
+}
+
+type CertRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+);
+
+/// Inserts or replaces a certificate (by id); a number used twice is refused on `number`.
+pub async fn put_certificate(tx: &mut Tx, org: OrgId, c: &Certificate) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO certificates (org_id, id, number, body, standard, scope, issued_on, expires_on, state, engagement_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .bind(org.to_string())
+    .bind(&c.id)
+    .bind(&c.number)
+    .bind(&c.body)
+    .bind(&c.standard)
+    .bind(&c.scope)
+    .bind(c.issued_on.to_string())
+    .bind(c.expires_on.to_string())
+    .bind(c.state.as_str())
+    .bind(&c.engagement_id)
+    .bind(c.created_at.as_micros())
+    .bind(c.updated_at.as_micros())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Unique { .. } => StoreError::Unique {
+            field: "number".into(),
+        },
+        other => other,
+    })?;
+    Ok(())
+}
+
+/// Every certificate, latest first.
+pub async fn certificates(store: &Store, org: OrgId) -> StoreResult<Vec<Certificate>> {
+    let rows: Vec<CertRow> = sqlx::query_as(
+        "SELECT id, number, body, standard, scope, issued_on, expires_on, state, engagement_id, created_at, updated_at \
+         FROM certificates WHERE org_id = $1 ORDER BY issued_on DESC, number",
+    )
+    .bind(org.to_string())
+    .fetch_all(store.pool())
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Certificate {
+                id: r.0,
+                number: r.1,
+                body: r.2,
+                standard: r.3,
+                scope: r.4,
+                issued_on: parse_date(&r.5)?,
+                expires_on: parse_date(&r.6)?,
+                state: r
+                    .7
+                    .parse()
+                    .map_err(|e| corrupt("certificate state")(format!("{e}")))?,
+                engagement_id: r.8,
+                created_at: Timestamp::from_micros(r.9),
+                updated_at: Timestamp::from_micros(r.10),
+            })
+        })
+        .collect()
+}
+
+/// Sets a SOC program's cadence (JSON).
+pub async fn set_program(
+    tx: &mut Tx,
+    org: OrgId,
+    family: &str,
+    cadence: &str,
+    at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO soc_programs (org_id, family, cadence, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (org_id, family) DO UPDATE SET cadence = excluded.cadence, updated_at = excluded.updated_at",
+    )
+    .bind(org.to_string())
+    .bind(family)
+    .bind(cadence)
+    .bind(at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Every SOC program: (family, cadence JSON).
+pub async fn programs(store: &Store, org: OrgId) -> StoreResult<Vec<(String, String)>> {
+    Ok(
+        sqlx::query_as(
+            "SELECT family, cadence FROM soc_programs WHERE org_id = $1 ORDER BY family",
+        )
+        .bind(org.to_string())
+        .fetch_all(store.pool())
+        .await?,
+    )
+}

@@ -272,3 +272,136 @@ server_test!(
         }
     }
 );
+
+server_test!(
+    certificates_and_programs_follow_their_rules,
+    |srv: TestServer| async move {
+        let org = srv.org("Certified").await;
+        let cm = srv
+            .sign_in(org.email(Role::ComplianceManager), PASSWORD)
+            .await;
+        let cert = |number: &str, standard: &str, issued: &str, expires: &str| {
+            json!({"number": number, "body": "Example Certification", "standard": standard,
+                "scope": "The platform", "issued_on": issued, "expires_on": expires})
+        };
+        for (body, field, rule) in [
+            (
+                cert("C-1", "iso27001-2022", "2025-01-10", "2028-01-10"),
+                "",
+                "rule-5",
+            ),
+            (
+                cert("C-1", "iso27001-2013", "2023-01-10", "2026-01-09"),
+                "",
+                "rule-5",
+            ),
+            (
+                cert("C-1", "iso27017", "2025-01-10", "2026-01-09"),
+                "standard",
+                "",
+            ),
+            (
+                cert("C-1", "iso27001-2022", "2025-01-10", "2025-01-10"),
+                "",
+                "rule-5",
+            ),
+        ] {
+            let e = json_of(
+                cm.api(Method::POST, "/api/v1/certificates", Some(body))
+                    .await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+            if !field.is_empty() {
+                assert_eq!(e["error"]["field"], field, "{e}");
+            }
+            if !rule.is_empty() {
+                assert_eq!(e["error"]["rule"], rule, "{e}");
+            }
+        }
+        let c = json_of(
+            cm.api(
+                Method::POST,
+                "/api/v1/certificates",
+                Some(cert("C-1", "iso27001-2022", "2025-01-10", "2028-01-09")),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(c["status"], "valid");
+        assert_eq!(c["milestones"][0][1], "2026-01-10");
+        let e = json_of(
+            cm.api(
+                Method::POST,
+                "/api/v1/certificates",
+                Some(cert("C-1", "iso27001-2022", "2025-02-01", "2028-01-31")),
+            )
+            .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        assert_eq!(e["error"]["field"], "number");
+        let old = json_of(
+            cm.api(
+                Method::POST,
+                "/api/v1/certificates",
+                Some(cert("C-0", "iso27001-2013", "2022-11-01", "2025-10-31")),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(old["status"], "expired");
+        let id = c["id"].as_str().unwrap();
+        let s = json_of(
+            cm.api(
+                Method::POST,
+                &format!("/api/v1/certificates/{id}/state"),
+                Some(json!({"state": "suspended"})),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(s["status"], "suspended");
+
+        // A cadence of 12-month periods ending 31 March and 30 September.
+        let e = json_of(
+            cm.api(
+                Method::PUT,
+                "/api/v1/soc-programs",
+                Some(json!({"family": "soc2", "period_months": 12, "period_ends": ["02-30"], "report_weeks": 6})),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(e["error"]["field"], "period_ends");
+        json_of(
+            cm.api(
+                Method::POST,
+                "/api/v1/engagements",
+                Some(json!({"kind": "soc2-type2", "firm": "Example LLP", "start": "2025-10-01", "end": "2026-09-30"})),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let p = json_of(
+            cm.api(
+                Method::PUT,
+                "/api/v1/soc-programs",
+                Some(json!({"family": "soc2", "period_months": 12, "period_ends": ["03-31", "09-30"], "report_weeks": 6})),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let next = &p["upcoming"];
+        assert_eq!(next[0]["period"]["start"], "2026-04-01");
+        assert_eq!(next[0]["period"]["end"], "2027-03-31");
+        assert_eq!(next[0]["report_due"], "2027-05-12");
+        assert_eq!(next[1]["period"]["end"], "2027-09-30");
+    }
+);

@@ -272,7 +272,24 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         .create_bridge_letter(&cli, &report.id, d("2026-02-28"), "Beta's CEO", "", "en")
         .await
         .unwrap();
+    let certificate = srv
+        .app
+        .add_certificate(
+            &cli,
+            attest_app::engagement::CertificateInput {
+                number: "BETA-1".into(),
+                body: "Beta's body".into(),
+                standard: "iso27001-2022".into(),
+                scope: "Everything".into(),
+                issued_on: d("2025-01-01"),
+                expires_on: d("2027-12-31"),
+                engagement: None,
+            },
+        )
+        .await
+        .unwrap();
     HashMap::from([
+        ("certificate_id", certificate.certificate.id),
         ("engagement_id", report.id),
         ("letter_id", letter.id),
         ("audit_id", audit.id),

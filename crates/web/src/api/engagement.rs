@@ -1,8 +1,10 @@
 //! Audit engagements, opinions, issued reports, bridge letters and the coverage timeline.
 
 use attest_app::Permission;
-use attest_app::engagement::EngagementInput;
-use attest_domain::engagement::{EngagementKind, EngagementStatus, Opinion, TrustCategory};
+use attest_app::engagement::{CertificateInput, EngagementInput};
+use attest_domain::engagement::{
+    Cadence, CertificateState, EngagementKind, EngagementStatus, Opinion, TrustCategory,
+};
 use axum::Extension;
 use axum::extract::{Path, State};
 use http::StatusCode;
@@ -29,6 +31,14 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::ProgramRead), routes!(letters))
         .api(perm(Permission::ProgramRead), routes!(letter_pdf))
         .api(perm(Permission::ProgramRead), routes!(coverage_timeline))
+        .api(perm(Permission::ProgramRead), routes!(certificates))
+        .api(perm(Permission::EngagementManage), routes!(add_certificate))
+        .api(
+            perm(Permission::EngagementManage),
+            routes!(certificate_state),
+        )
+        .api(perm(Permission::ProgramRead), routes!(programs))
+        .api(perm(Permission::EngagementManage), routes!(set_program))
 }
 
 /// Every engagement, latest period first.
@@ -285,4 +295,144 @@ async fn coverage_timeline(
             .coverage_timeline(&auth.caller, q.years.unwrap_or(3))
             .await?,
     )
+}
+
+/// Every ISO certificate with its status today and its milestones.
+#[utoipa::path(get, path = "/api/v1/certificates", tag = "engagements", responses((status = 200, body = Object)))]
+async fn certificates(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<axum::Json<Value>, WebError> {
+    json(&st.app.certificates(&auth.caller).await?)
+}
+
+/// An ISO certificate.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateBody {
+    /// The certificate number.
+    pub number: String,
+    /// The certification body.
+    pub body: String,
+    /// `iso27001-2022` or `iso27001-2013`.
+    pub standard: String,
+    /// The certified scope.
+    pub scope: String,
+    /// Issued (YYYY-MM-DD).
+    pub issued_on: String,
+    /// Expires (YYYY-MM-DD).
+    pub expires_on: String,
+    /// The audit that led to it (id or reference).
+    pub engagement: Option<String>,
+}
+
+pub(crate) fn certificate_input(
+    b: CertificateBody,
+) -> Result<CertificateInput, attest_app::AppError> {
+    Ok(CertificateInput {
+        issued_on: day("issued_on", &b.issued_on)?,
+        expires_on: day("expires_on", &b.expires_on)?,
+        number: b.number,
+        body: b.body,
+        standard: b.standard,
+        scope: b.scope,
+        engagement: b.engagement.filter(|e| !e.is_empty()),
+    })
+}
+
+/// Records an ISO certificate (rule 5).
+#[utoipa::path(post, path = "/api/v1/certificates", tag = "engagements", request_body = CertificateBody,
+    responses((status = 201, body = Object), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn add_certificate(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiJson(b): ApiJson<CertificateBody>,
+) -> Result<(StatusCode, axum::Json<Value>), WebError> {
+    let c = st
+        .app
+        .add_certificate(&auth.caller, certificate_input(b)?)
+        .await?;
+    Ok((StatusCode::CREATED, json(&c)?))
+}
+
+/// A certificate's new state.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateStateBody {
+    /// valid, suspended or withdrawn.
+    pub state: String,
+}
+
+/// Suspends, withdraws or reinstates a certificate.
+#[utoipa::path(post, path = "/api/v1/certificates/{certificate_id}/state", tag = "engagements", request_body = CertificateStateBody,
+    params(("certificate_id" = String, Path, description = "Certificate id")),
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
+async fn certificate_state(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CertificateStateBody>,
+) -> Result<axum::Json<Value>, WebError> {
+    let s = parse::<CertificateState>("state", &b.state)?;
+    json(&st.app.set_certificate_state(&auth.caller, &id, s).await?)
+}
+
+/// The SOC programs with the report periods their cadence lays out next.
+#[utoipa::path(get, path = "/api/v1/soc-programs", tag = "engagements", responses((status = 200, body = Object)))]
+async fn programs(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<axum::Json<Value>, WebError> {
+    json(&st.app.soc_programs(&auth.caller).await?)
+}
+
+/// A SOC program's cadence.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramBody {
+    /// `soc1` or `soc2`.
+    pub family: String,
+    /// Months each period lasts (1 to 12).
+    pub period_months: u32,
+    /// The days periods end on, as MM-DD (`03-31`, `09-30`).
+    pub period_ends: Vec<String>,
+    /// Weeks from a period's end to its report.
+    pub report_weeks: u32,
+}
+
+pub(crate) fn cadence_of(
+    period_months: u32,
+    ends: &[String],
+    report_weeks: u32,
+) -> Result<Cadence, attest_app::AppError> {
+    let period_ends = ends
+        .iter()
+        .map(|e| {
+            let (m, d) = e.trim().split_once('-').unwrap_or(("", ""));
+            match (m.parse::<u8>(), d.parse::<u8>()) {
+                (Ok(m), Ok(d)) => Ok((m, d)),
+                _ => Err(attest_app::AppError::invalid(
+                    "period_ends",
+                    format!("`{e}` is not a day of the year as MM-DD"),
+                )),
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Cadence {
+        period_months,
+        period_ends,
+        report_weeks,
+    })
+}
+
+/// Declares a SOC program's cadence (rule 3).
+#[utoipa::path(put, path = "/api/v1/soc-programs", tag = "engagements", request_body = ProgramBody,
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
+async fn set_program(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiJson(b): ApiJson<ProgramBody>,
+) -> Result<axum::Json<Value>, WebError> {
+    let c = cadence_of(b.period_months, &b.period_ends, b.report_weeks)?;
+    json(&st.app.set_soc_program(&auth.caller, &b.family, c).await?)
 }

@@ -2,7 +2,7 @@
 //! one engagement with its status, opinion, issuing and bridge letters.
 
 use askama::Template;
-use attest_app::engagement::{CoverageTimeline, LetterView};
+use attest_app::engagement::{CertificateView, CoverageTimeline, LetterView, ProgramView};
 use attest_app::{AppError, Permission};
 use attest_domain::engagement::{Cover, EngagementKind, EngagementStatus, Opinion, TrustCategory};
 use attest_store::engagement::Engagement;
@@ -15,7 +15,9 @@ use http::{Method, StatusCode};
 use super::program::{one, pairs};
 use super::{Shell, message, render, render_status, see_other};
 use crate::AppState;
-use crate::api::engagement::{EngagementBody, engagement_input};
+use crate::api::engagement::{
+    CertificateBody, EngagementBody, cadence_of, certificate_input, engagement_input,
+};
 use crate::api::internal_audit::day;
 use crate::auth::Auth;
 use crate::error::{ApiPath, WebError};
@@ -51,6 +53,8 @@ pub(super) fn register(r: Registry) -> Registry {
             manage,
             letter,
         )
+        .page(Method::POST, "/certificates", manage, add_certificate)
+        .page(Method::POST, "/soc-programs", manage, set_program)
 }
 
 /// The timeline as an SVG bar: one rectangle per segment, width by days (only numbers
@@ -90,6 +94,8 @@ struct ListPage {
     kinds: Vec<(&'static str, &'static str)>,
     categories: Vec<(&'static str, &'static str)>,
     services: Vec<(String, String)>,
+    certificates: Vec<CertificateView>,
+    programs: Vec<ProgramView>,
     can_manage: bool,
     error: Option<String>,
 }
@@ -119,7 +125,19 @@ async fn list_view(
         .services(&auth.caller)
         .await
         .map_err(WebError::page)?;
+    let certificates = st
+        .app
+        .certificates(&auth.caller)
+        .await
+        .map_err(WebError::page)?;
+    let programs = st
+        .app
+        .soc_programs(&auth.caller)
+        .await
+        .map_err(WebError::page)?;
     let page = ListPage {
+        certificates,
+        programs,
         shell: Shell::new(st, auth, "Engagements", "engagements").await?,
         svg: timeline_svg(&timeline),
         engagements,
@@ -343,4 +361,63 @@ async fn letter(
         Err(e) => Err(e),
     };
     back(&st, &auth, &id, r).await
+}
+
+async fn add_certificate(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let b = CertificateBody {
+        number: one(&p, "number"),
+        body: one(&p, "body"),
+        standard: one(&p, "standard"),
+        scope: one(&p, "scope"),
+        issued_on: one(&p, "issued_on"),
+        expires_on: one(&p, "expires_on"),
+        engagement: None,
+    };
+    let r = match certificate_input(b) {
+        Ok(i) => st.app.add_certificate(&auth.caller, i).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(()) => Ok(see_other("/engagements")),
+        Err(e) => list_view(&st, &auth, Some(message(e)?)).await,
+    }
+}
+
+async fn set_program(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let ends: Vec<String> = one(&p, "period_ends")
+        .split([',', ' '])
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let months = one(&p, "period_months").trim().parse::<u32>();
+    let weeks = one(&p, "report_weeks").trim().parse::<u32>();
+    let r = match (months, weeks) {
+        (Ok(m), Ok(w)) => match cadence_of(m, &ends, w) {
+            Ok(c) => st
+                .app
+                .set_soc_program(&auth.caller, &one(&p, "family"), c)
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        },
+        (Err(_), _) => Err(AppError::invalid(
+            "period_months",
+            "give a number of months",
+        )),
+        (_, Err(_)) => Err(AppError::invalid("report_weeks", "give a number of weeks")),
+    };
+    match r {
+        Ok(()) => Ok(see_other("/engagements")),
+        Err(e) => list_view(&st, &auth, Some(message(e)?)).await,
+    }
 }
