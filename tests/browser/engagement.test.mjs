@@ -49,6 +49,15 @@ test('issue a SOC 2 Type 2, then a SOC 3 and a bridge letter', async () => {
   await page.getByRole('button', { name: 'Issue the report', exact: true }).click();
   await page.locator('#eng-error', { hasText: 'opinion' }).waitFor();
   await page.goto(soc2);
+  await page.fill('#cuec-text', 'Customers review the access of their own users');
+  await page.getByRole('button', { name: 'Add CUEC', exact: true }).click();
+  await expectAt(page, new URL(soc2).pathname);
+  assert((await page.locator('#eng-cuecs').innerText()).includes('CUEC-1 Customers review the access of their own users'), 'CUEC listed');
+  await page.fill('#sub-name', 'Cloud Host Inc.');
+  await page.fill('#sub-csocs', 'Physical access to data centres is restricted');
+  await page.getByRole('button', { name: 'Add subservice organisation', exact: true }).click();
+  await expectAt(page, new URL(soc2).pathname);
+  assert((await page.locator('#eng-subservice').innerText()).includes('Cloud Host Inc. (carve-out)'), 'subservice listed');
   await page.selectOption('#eng-opinion', 'unqualified');
   await page.getByRole('button', { name: 'Record opinion', exact: true }).click();
   await expectAt(page, new URL(soc2).pathname);

@@ -9,7 +9,9 @@ use attest_domain::engagement::{
 };
 use attest_domain::evidence::DateRange;
 use attest_domain::{OrgId, Timestamp};
-use attest_store::engagement::{self as store_eng, BridgeLetter, Certificate, Engagement};
+use attest_store::engagement::{
+    self as store_eng, BridgeLetter, Certificate, Cuec, Engagement, SubserviceOrg,
+};
 use serde::Serialize;
 use time::Date;
 
@@ -831,5 +833,157 @@ impl App {
                 })
             })
             .collect()
+    }
+}
+
+/// A subservice organisation as a caller records it.
+#[derive(Debug, Clone)]
+pub struct SubserviceInput {
+    /// Its name.
+    pub name: String,
+    /// `carve-out` or `inclusive`.
+    pub method: String,
+    /// What it provides.
+    pub services: String,
+    /// Its own report and period.
+    pub their_report: String,
+    /// Its complementary controls, one per line.
+    pub csocs: String,
+}
+
+/// An engagement with what its report says beyond the organisation's own controls.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngagementDetail {
+    /// The engagement.
+    #[serde(flatten)]
+    pub engagement: Engagement,
+    /// Subservice organisations and their complementary controls.
+    pub subservice_orgs: Vec<SubserviceOrg>,
+    /// Complementary user entity controls: what stays the customer's responsibility.
+    pub cuecs: Vec<Cuec>,
+}
+
+impl App {
+    /// An engagement with its subservice organisations and CUECs.
+    pub async fn engagement_detail(
+        &self,
+        caller: &Caller,
+        key: &str,
+    ) -> AppResult<EngagementDetail> {
+        let org = caller.require(Permission::ProgramRead)?;
+        let e = self.find_engagement(org, key).await?;
+        Ok(EngagementDetail {
+            subservice_orgs: store_eng::subservices(&self.store, org, &e.id).await?,
+            cuecs: store_eng::cuecs(&self.store, org, &e.id).await?,
+            engagement: e,
+        })
+    }
+
+    /// The engagement for a change to what its report says: a SOC report not yet issued.
+    async fn open_soc_report(
+        &self,
+        tx: &mut attest_store::Tx,
+        org: OrgId,
+        key: &str,
+    ) -> AppResult<Engagement> {
+        let found = self.find_engagement(org, key).await?;
+        let e = store_eng::lock(tx, org, &found.id)
+            .await?
+            .ok_or(AppError::NotFound("engagement"))?;
+        if !e.kind.is_soc() {
+            return Err(AppError::Rule {
+                rule: "rule-9",
+                message: format!(
+                    "{} is not a SOC report: subservice organisations and CUECs belong to SOC reports",
+                    e.reference
+                ),
+            });
+        }
+        if !e.status.is_open() {
+            return Err(AppError::Rule {
+                rule: "engagement-closed",
+                message: format!(
+                    "{} is {}: its report no longer changes",
+                    e.reference,
+                    e.status.label().to_lowercase()
+                ),
+            });
+        }
+        Ok(e)
+    }
+
+    /// Records a subservice organisation of a SOC report (carve-out or inclusive).
+    pub async fn add_subservice_org(
+        &self,
+        caller: &Caller,
+        key: &str,
+        input: SubserviceInput,
+    ) -> AppResult<EngagementDetail> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let name = text("name", &input.name, 200, true)?;
+        if !matches!(input.method.as_str(), "carve-out" | "inclusive") {
+            return Err(AppError::invalid(
+                "method",
+                format!(
+                    "unknown method `{}` (expected carve-out or inclusive)",
+                    input.method
+                ),
+            ));
+        }
+        let s = SubserviceOrg {
+            id: uuid::Uuid::now_v7().to_string(),
+            engagement_id: String::new(),
+            name,
+            method: input.method,
+            services: text("services", &input.services, 2_000, false)?,
+            their_report: text("their_report", &input.their_report, 2_000, false)?,
+            csocs: text("csocs", &input.csocs, 20_000, false)?,
+            created_at: Timestamp::now(),
+        };
+        let mut tx = self.store.begin().await?;
+        let e = self.open_soc_report(&mut tx, org, key).await?;
+        let s = SubserviceOrg {
+            engagement_id: e.id.clone(),
+            ..s
+        };
+        store_eng::insert_subservice(&mut tx, org, &s).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "engagement.subservice", "engagement", &e.id).after(&s),
+        )
+        .await?;
+        tx.commit().await?;
+        self.engagement_detail(caller, &e.id).await
+    }
+
+    /// Records a complementary user entity control of a SOC report (numbered CUEC-1, …).
+    pub async fn add_cuec(
+        &self,
+        caller: &Caller,
+        key: &str,
+        body: &str,
+    ) -> AppResult<EngagementDetail> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let body = text("text", body, 2_000, true)?;
+        let mut tx = self.store.begin().await?;
+        let e = self.open_soc_report(&mut tx, org, key).await?;
+        let c = store_eng::insert_cuec(&mut tx, org, &e.id, &body, Timestamp::now())
+            .await
+            .map_err(|err| match err {
+                attest_store::StoreError::Unique { .. } => AppError::Conflict {
+                    field: "ref".into(),
+                    message: "another CUEC was added at the same moment: try again".into(),
+                },
+                other => other.into(),
+            })?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "engagement.cuec", "engagement", &e.id).after(&c),
+        )
+        .await?;
+        tx.commit().await?;
+        self.engagement_detail(caller, &e.id).await
     }
 }

@@ -102,6 +102,8 @@ pub const TABLES: &[Table] = &[
     t("bridge_letters", "id"),
     t("certificates", "id"),
     t("soc_programs", "org_id, family"),
+    t("subservice_orgs", "id"),
+    t("cuecs", "id"),
 ];
 
 /// A column's portable type.

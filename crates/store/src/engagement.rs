@@ -460,3 +460,152 @@ pub async fn programs(store: &Store, org: OrgId) -> StoreResult<Vec<(String, Str
         .await?,
     )
 }
+
+/// A subservice organisation of a SOC report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SubserviceOrg {
+    /// Id (UUID).
+    pub id: String,
+    /// The report.
+    pub engagement_id: String,
+    /// Its name.
+    pub name: String,
+    /// `carve-out` or `inclusive`.
+    pub method: String,
+    /// What it provides.
+    pub services: String,
+    /// Its own report and period, as the report names them.
+    pub their_report: String,
+    /// Complementary subservice organisation controls, one per line.
+    pub csocs: String,
+    /// When it was recorded.
+    pub created_at: Timestamp,
+}
+
+/// A complementary user entity control.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Cuec {
+    /// Id (UUID).
+    pub id: String,
+    /// The report.
+    pub engagement_id: String,
+    /// `CUEC-1`, numbered per report.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// What the customer must do.
+    pub text: String,
+    /// When it was recorded.
+    pub created_at: Timestamp,
+}
+
+/// Records a subservice organisation.
+pub async fn insert_subservice(tx: &mut Tx, org: OrgId, s: &SubserviceOrg) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO subservice_orgs (id, org_id, engagement_id, name, method, services, their_report, csocs, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&s.id)
+    .bind(org.to_string())
+    .bind(&s.engagement_id)
+    .bind(&s.name)
+    .bind(&s.method)
+    .bind(&s.services)
+    .bind(&s.their_report)
+    .bind(&s.csocs)
+    .bind(s.created_at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+type SubRow = (String, String, String, String, String, String, String, i64);
+
+/// The subservice organisations of a report.
+pub async fn subservices(
+    store: &Store,
+    org: OrgId,
+    engagement: &str,
+) -> StoreResult<Vec<SubserviceOrg>> {
+    let rows: Vec<SubRow> = sqlx::query_as(
+        "SELECT id, engagement_id, name, method, services, their_report, csocs, created_at \
+         FROM subservice_orgs WHERE org_id = $1 AND engagement_id = $2 ORDER BY name, id",
+    )
+    .bind(org.to_string())
+    .bind(engagement)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SubserviceOrg {
+            id: r.0,
+            engagement_id: r.1,
+            name: r.2,
+            method: r.3,
+            services: r.4,
+            their_report: r.5,
+            csocs: r.6,
+            created_at: Timestamp::from_micros(r.7),
+        })
+        .collect())
+}
+
+/// Records a CUEC with the next number of its report.
+pub async fn insert_cuec(
+    tx: &mut Tx,
+    org: OrgId,
+    engagement: &str,
+    text: &str,
+    at: Timestamp,
+) -> StoreResult<Cuec> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM cuecs WHERE org_id = $1 AND engagement_id = $2")
+            .bind(org.to_string())
+            .bind(engagement)
+            .fetch_one(&mut **tx)
+            .await?;
+    let c = Cuec {
+        id: uuid::Uuid::now_v7().to_string(),
+        engagement_id: engagement.to_owned(),
+        reference: format!("CUEC-{}", n + 1),
+        text: text.to_owned(),
+        created_at: at,
+    };
+    sqlx::query(
+        "INSERT INTO cuecs (id, org_id, engagement_id, ref, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&c.id)
+    .bind(org.to_string())
+    .bind(&c.engagement_id)
+    .bind(&c.reference)
+    .bind(&c.text)
+    .bind(c.created_at.as_micros())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Unique { .. } => StoreError::Unique { field: "ref".into() },
+        other => other,
+    })?;
+    Ok(c)
+}
+
+/// The CUECs of a report, in order.
+pub async fn cuecs(store: &Store, org: OrgId, engagement: &str) -> StoreResult<Vec<Cuec>> {
+    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT id, engagement_id, ref, text, created_at FROM cuecs \
+         WHERE org_id = $1 AND engagement_id = $2 ORDER BY created_at, id",
+    )
+    .bind(org.to_string())
+    .bind(engagement)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Cuec {
+            id: r.0,
+            engagement_id: r.1,
+            reference: r.2,
+            text: r.3,
+            created_at: Timestamp::from_micros(r.4),
+        })
+        .collect())
+}

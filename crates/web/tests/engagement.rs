@@ -175,6 +175,17 @@ server_test!(
         )
         .await;
         assert_eq!(issued["status"], "issued");
+        let e = json_of(
+            cm.api(
+                Method::POST,
+                &format!("/api/v1/engagements/{id}/cuecs"),
+                Some(json!({"text": "Too late"})),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(e["error"]["rule"], "engagement-closed");
 
         // Rule 2 now holds: a SOC 3 over (part of) the same period.
         let soc3 = json_of(

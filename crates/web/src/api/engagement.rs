@@ -1,7 +1,7 @@
 //! Audit engagements, opinions, issued reports, bridge letters and the coverage timeline.
 
 use attest_app::Permission;
-use attest_app::engagement::{CertificateInput, EngagementInput};
+use attest_app::engagement::{CertificateInput, EngagementInput, SubserviceInput};
 use attest_domain::engagement::{
     Cadence, CertificateState, EngagementKind, EngagementStatus, Opinion, TrustCategory,
 };
@@ -39,6 +39,8 @@ pub(super) fn register(r: Registry) -> Registry {
         )
         .api(perm(Permission::ProgramRead), routes!(programs))
         .api(perm(Permission::EngagementManage), routes!(set_program))
+        .api(perm(Permission::EngagementManage), routes!(add_subservice))
+        .api(perm(Permission::EngagementManage), routes!(add_cuec))
 }
 
 /// Every engagement, latest period first.
@@ -137,7 +139,7 @@ async fn create(
     Ok((StatusCode::CREATED, json(&e)?))
 }
 
-/// One engagement (by id or reference).
+/// One engagement (by id or reference) with its subservice organisations and CUECs.
 #[utoipa::path(get, path = "/api/v1/engagements/{engagement_id}", tag = "engagements",
     params(("engagement_id" = String, Path, description = "Engagement id or reference")),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
@@ -146,7 +148,7 @@ async fn get_one(
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, WebError> {
-    json(&st.app.engagement(&auth.caller, &id).await?)
+    json(&st.app.engagement_detail(&auth.caller, &id).await?)
 }
 
 /// A new status.
@@ -435,4 +437,72 @@ async fn set_program(
 ) -> Result<axum::Json<Value>, WebError> {
     let c = cadence_of(b.period_months, &b.period_ends, b.report_weeks)?;
     json(&st.app.set_soc_program(&auth.caller, &b.family, c).await?)
+}
+
+/// A subservice organisation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubserviceBody {
+    /// Its name.
+    pub name: String,
+    /// `carve-out` or `inclusive`.
+    pub method: String,
+    /// What it provides.
+    #[serde(default)]
+    pub services: String,
+    /// Its own report and period.
+    #[serde(default)]
+    pub their_report: String,
+    /// Complementary subservice organisation controls, one per line.
+    #[serde(default)]
+    pub csocs: String,
+}
+
+/// Records a subservice organisation of a SOC report.
+#[utoipa::path(post, path = "/api/v1/engagements/{engagement_id}/subservice-organisations", tag = "engagements", request_body = SubserviceBody,
+    params(("engagement_id" = String, Path, description = "Engagement id or reference")),
+    responses((status = 201, body = Object), (status = 422, body = ErrorBody)))]
+async fn add_subservice(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<SubserviceBody>,
+) -> Result<(StatusCode, axum::Json<Value>), WebError> {
+    let d = st
+        .app
+        .add_subservice_org(
+            &auth.caller,
+            &id,
+            SubserviceInput {
+                name: b.name,
+                method: b.method,
+                services: b.services,
+                their_report: b.their_report,
+                csocs: b.csocs,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, json(&d)?))
+}
+
+/// A CUEC.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CuecBody {
+    /// What the customer must do.
+    pub text: String,
+}
+
+/// Records a complementary user entity control of a SOC report.
+#[utoipa::path(post, path = "/api/v1/engagements/{engagement_id}/cuecs", tag = "engagements", request_body = CuecBody,
+    params(("engagement_id" = String, Path, description = "Engagement id or reference")),
+    responses((status = 201, body = Object), (status = 422, body = ErrorBody)))]
+async fn add_cuec(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CuecBody>,
+) -> Result<(StatusCode, axum::Json<Value>), WebError> {
+    let d = st.app.add_cuec(&auth.caller, &id, &b.text).await?;
+    Ok((StatusCode::CREATED, json(&d)?))
 }

@@ -2,7 +2,9 @@
 //! one engagement with its status, opinion, issuing and bridge letters.
 
 use askama::Template;
-use attest_app::engagement::{CertificateView, CoverageTimeline, LetterView, ProgramView};
+use attest_app::engagement::{
+    CertificateView, CoverageTimeline, EngagementDetail, LetterView, ProgramView, SubserviceInput,
+};
 use attest_app::{AppError, Permission};
 use attest_domain::engagement::{Cover, EngagementKind, EngagementStatus, Opinion, TrustCategory};
 use attest_store::engagement::Engagement;
@@ -52,6 +54,18 @@ pub(super) fn register(r: Registry) -> Registry {
             "/engagements/{engagement_id}/bridge-letters",
             manage,
             letter,
+        )
+        .page(
+            Method::POST,
+            "/engagements/{engagement_id}/cuecs",
+            manage,
+            cuec,
+        )
+        .page(
+            Method::POST,
+            "/engagements/{engagement_id}/subservice-organisations",
+            manage,
+            subservice,
         )
         .page(Method::POST, "/certificates", manage, add_certificate)
         .page(Method::POST, "/soc-programs", manage, set_program)
@@ -210,6 +224,7 @@ async fn create(
 struct OnePage {
     shell: Shell,
     e: Engagement,
+    d: EngagementDetail,
     basis_ref: String,
     letters: Vec<LetterView>,
     next: Vec<(&'static str, &'static str)>,
@@ -226,11 +241,12 @@ async fn one_view(
     id: &str,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let e = st
+    let d = st
         .app
-        .engagement(&auth.caller, id)
+        .engagement_detail(&auth.caller, id)
         .await
         .map_err(WebError::page)?;
+    let e = d.engagement.clone();
     let all = st
         .app
         .engagements(&auth.caller)
@@ -269,6 +285,7 @@ async fn one_view(
         can_manage: auth.caller.require(Permission::EngagementManage).is_ok(),
         error: error.clone(),
         e,
+        d,
     };
     Ok(if error.is_some() {
         render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -420,4 +437,39 @@ async fn set_program(
         Ok(()) => Ok(see_other("/engagements")),
         Err(e) => list_view(&st, &auth, Some(message(e)?)).await,
     }
+}
+
+async fn cuec(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let r = st.app.add_cuec(&auth.caller, &id, &one(&p, "text")).await;
+    back(&st, &auth, &id, r).await
+}
+
+async fn subservice(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let r = st
+        .app
+        .add_subservice_org(
+            &auth.caller,
+            &id,
+            SubserviceInput {
+                name: one(&p, "name"),
+                method: one(&p, "method"),
+                services: one(&p, "services"),
+                their_report: one(&p, "their_report"),
+                csocs: one(&p, "csocs"),
+            },
+        )
+        .await;
+    back(&st, &auth, &id, r).await
 }
