@@ -17,6 +17,7 @@ pub mod org;
 pub mod policy;
 pub mod risk;
 pub mod role;
+pub mod sampling;
 pub mod soa;
 pub mod timestamp;
 
