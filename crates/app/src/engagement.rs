@@ -10,7 +10,7 @@ use attest_domain::engagement::{
 use attest_domain::evidence::DateRange;
 use attest_domain::{OrgId, Timestamp};
 use attest_store::engagement::{
-    self as store_eng, BridgeLetter, Certificate, Cuec, Engagement, SubserviceOrg,
+    self as store_eng, BridgeLetter, Certificate, ControlTest, Cuec, Engagement, SubserviceOrg,
 };
 use serde::Serialize;
 use time::Date;
@@ -861,6 +861,52 @@ pub struct EngagementDetail {
     pub subservice_orgs: Vec<SubserviceOrg>,
     /// Complementary user entity controls: what stays the customer's responsibility.
     pub cuecs: Vec<Cuec>,
+    /// The controls tested, with their samples and results.
+    pub tests: Vec<TestView>,
+}
+
+/// The result of testing one sampled item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ItemResult {
+    /// `pass` or `exception`.
+    pub result: String,
+    /// What was seen.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A control test as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestView {
+    /// The stored test.
+    #[serde(flatten)]
+    pub test: ControlTest,
+    /// The control's reference.
+    pub control_ref: String,
+    /// The items drawn, in draw order.
+    pub items: Vec<u32>,
+    /// Results by item.
+    pub outcome: std::collections::BTreeMap<u32, ItemResult>,
+    /// How many items are exceptions.
+    pub exceptions: usize,
+}
+
+fn test_view(t: ControlTest, controls: &[attest_store::control::Control]) -> AppResult<TestView> {
+    let items: Vec<u32> = serde_json::from_str(&t.drawn)
+        .map_err(|e| AppError::Internal(format!("test {}: {e}", t.id)))?;
+    let outcome: std::collections::BTreeMap<u32, ItemResult> = serde_json::from_str(&t.results)
+        .map_err(|e| AppError::Internal(format!("test {}: {e}", t.id)))?;
+    Ok(TestView {
+        control_ref: controls
+            .iter()
+            .find(|c| c.id == t.control_id)
+            .map(|c| c.reference.clone())
+            .unwrap_or_default(),
+        exceptions: outcome.values().filter(|r| r.result == "exception").count(),
+        items,
+        outcome,
+        test: t,
+    })
 }
 
 impl App {
@@ -872,9 +918,16 @@ impl App {
     ) -> AppResult<EngagementDetail> {
         let org = caller.require(Permission::ProgramRead)?;
         let e = self.find_engagement(org, key).await?;
+        let controls = attest_store::control::list(&self.store, org).await?;
+        let tests = store_eng::tests_of(&self.store, None, org, &e.id)
+            .await?
+            .into_iter()
+            .map(|t| test_view(t, &controls))
+            .collect::<AppResult<_>>()?;
         Ok(EngagementDetail {
             subservice_orgs: store_eng::subservices(&self.store, org, &e.id).await?,
             cuecs: store_eng::cuecs(&self.store, org, &e.id).await?,
+            tests,
             engagement: e,
         })
     }
@@ -985,5 +1038,218 @@ impl App {
         .await?;
         tx.commit().await?;
         self.engagement_detail(caller, &e.id).await
+    }
+}
+
+/// A control to test, as a caller asks for it.
+#[derive(Debug, Clone)]
+pub struct TestInput {
+    /// The control (id or reference).
+    pub control: String,
+    /// `design` or `operating`.
+    pub kind: String,
+    /// How many occurrences the period holds.
+    pub population: u32,
+    /// Where the population comes from.
+    pub population_note: String,
+    /// A seed for the draw (default: a random one, recorded).
+    pub seed: Option<u64>,
+}
+
+impl App {
+    /// Draws the sample for testing one control in an engagement: of design (one item;
+    /// the only test of a Type 1) or of operating effectiveness (the sample-size table by
+    /// the control's frequency). The draw is seeded and recorded; it is never drawn again.
+    pub async fn create_control_test(
+        &self,
+        caller: &Caller,
+        key: &str,
+        input: TestInput,
+    ) -> AppResult<TestView> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let TestInput {
+            control,
+            kind,
+            population,
+            population_note,
+            seed,
+        } = input;
+        let (control, kind) = (control.as_str(), kind.as_str());
+        let population_note = text("population_note", &population_note, 2_000, false)?;
+        if !(1..=1_000_000).contains(&population) {
+            return Err(AppError::invalid(
+                "population",
+                "a population is 1 to 1,000,000 occurrences",
+            ));
+        }
+        let found = self.find_engagement(org, key).await?;
+        let controls = attest_store::control::list(&self.store, org).await?;
+        let c = controls
+            .iter()
+            .find(|c| c.id == control || c.reference.eq_ignore_ascii_case(control))
+            .ok_or_else(|| AppError::invalid("control", format!("no control `{control}`")))?;
+        let operating = match kind {
+            "design" => false,
+            "operating" if found.kind.is_type1() => {
+                return Err(AppError::Rule {
+                    rule: "rule-1",
+                    message: format!(
+                        "{} is a Type 1 report as of one date: its controls are tested for design only",
+                        found.reference
+                    ),
+                });
+            }
+            "operating" => true,
+            other => {
+                return Err(AppError::invalid(
+                    "kind",
+                    format!("unknown test `{other}` (expected design or operating)"),
+                ));
+            }
+        };
+        let size = if operating {
+            attest_domain::sampling::SampleTable::default().size(c.frequency, population)
+        } else {
+            1
+        };
+        let seed = match seed {
+            Some(s) => s,
+            None => {
+                let mut b = [0u8; 8];
+                getrandom::fill(&mut b).map_err(|e| AppError::Internal(e.to_string()))?;
+                u64::from_le_bytes(b)
+            }
+        };
+        let drawn = attest_domain::sampling::draw(seed, population, size);
+        let now = Timestamp::now();
+        let t = ControlTest {
+            id: uuid::Uuid::now_v7().to_string(),
+            engagement_id: found.id.clone(),
+            control_id: c.id.clone(),
+            kind: kind.to_owned(),
+            population,
+            population_note,
+            sample_size: size,
+            seed: seed.to_string(),
+            algorithm: attest_domain::sampling::ALGORITHM.to_owned(),
+            drawn: serde_json::to_string(&drawn).map_err(|e| AppError::Internal(e.to_string()))?,
+            results: "{}".into(),
+            created_by: caller.actor_text(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        let e = store_eng::lock(&mut tx, org, &found.id)
+            .await?
+            .ok_or(AppError::NotFound("engagement"))?;
+        if !e.status.is_open() {
+            return Err(AppError::Rule {
+                rule: "engagement-closed",
+                message: format!("{} is {}", e.reference, e.status.label().to_lowercase()),
+            });
+        }
+        if let Some(before) = store_eng::tests_of(&self.store, Some(&mut tx), org, &e.id)
+            .await?
+            .into_iter()
+            .find(|x| x.control_id == c.id && x.kind == kind)
+        {
+            return Err(AppError::Rule {
+                rule: "sample-recorded",
+                message: format!(
+                    "the {kind} sample of {} was drawn on {} (seed {}); it stays on record and is not drawn again",
+                    c.reference,
+                    before.created_at.date(),
+                    before.seed
+                ),
+            });
+        }
+        store_eng::insert_test(&mut tx, org, &t).await.map_err(|err| match err {
+            attest_store::StoreError::Unique { .. } => AppError::Rule {
+                rule: "sample-recorded",
+                message: format!("the {kind} sample of {} was drawn at the same moment; it is not drawn again", c.reference),
+            },
+            other => other.into(),
+        })?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "engagement.test", "engagement", &e.id).after(&serde_json::json!({
+                "test": t.id, "control": c.reference, "kind": kind, "population": population,
+                "sample_size": size, "seed": t.seed, "algorithm": t.algorithm, "drawn": drawn,
+            })),
+        )
+        .await?;
+        tx.commit().await?;
+        test_view(t, &controls)
+    }
+
+    /// Records the result of one sampled item (`pass` or `exception`, with what was seen).
+    pub async fn record_test_result(
+        &self,
+        caller: &Caller,
+        key: &str,
+        test: &str,
+        item: u32,
+        result: &str,
+        note: &str,
+    ) -> AppResult<TestView> {
+        let org = caller.require(Permission::EngagementManage)?;
+        if !matches!(result, "pass" | "exception") {
+            return Err(AppError::invalid(
+                "result",
+                format!("unknown result `{result}` (expected pass or exception)"),
+            ));
+        }
+        let note = text("note", note, 4_000, result == "exception")?;
+        let found = self.find_engagement(org, key).await?;
+        let controls = attest_store::control::list(&self.store, org).await?;
+        let mut tx = self.store.begin().await?;
+        let e = store_eng::lock(&mut tx, org, &found.id)
+            .await?
+            .ok_or(AppError::NotFound("engagement"))?;
+        if !e.status.is_open() {
+            return Err(AppError::Rule {
+                rule: "engagement-closed",
+                message: format!("{} is {}", e.reference, e.status.label().to_lowercase()),
+            });
+        }
+        let t = store_eng::tests_of(&self.store, Some(&mut tx), org, &e.id)
+            .await?
+            .into_iter()
+            .find(|x| x.id == test)
+            .ok_or(AppError::NotFound("control test"))?;
+        let mut view = test_view(t, &controls)?;
+        if !view.items.contains(&item) {
+            return Err(AppError::invalid(
+                "item",
+                format!("item {item} was not drawn (the sample is {:?})", view.items),
+            ));
+        }
+        view.outcome.insert(
+            item,
+            ItemResult {
+                result: result.to_owned(),
+                note,
+            },
+        );
+        let json =
+            serde_json::to_string(&view.outcome).map_err(|e| AppError::Internal(e.to_string()))?;
+        store_eng::set_results(&mut tx, org, test, &json, Timestamp::now()).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "engagement.result", "engagement", &e.id).after(&serde_json::json!({
+                "test": test, "item": item, "result": result, "note": view.outcome[&item].note,
+            })),
+        )
+        .await?;
+        tx.commit().await?;
+        view.test.results = json;
+        view.exceptions = view
+            .outcome
+            .values()
+            .filter(|r| r.result == "exception")
+            .count();
+        Ok(view)
     }
 }

@@ -104,6 +104,7 @@ pub const TABLES: &[Table] = &[
     t("soc_programs", "org_id, family"),
     t("subservice_orgs", "id"),
     t("cuecs", "id"),
+    t("control_tests", "id"),
 ];
 
 /// A column's portable type.

@@ -609,3 +609,150 @@ pub async fn cuecs(store: &Store, org: OrgId, engagement: &str) -> StoreResult<V
         })
         .collect())
 }
+
+/// A test of one control in an engagement.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ControlTest {
+    /// Id (UUID).
+    pub id: String,
+    /// The engagement.
+    pub engagement_id: String,
+    /// The control.
+    pub control_id: String,
+    /// `design` or `operating`.
+    pub kind: String,
+    /// How many occurrences the period holds.
+    pub population: u32,
+    /// Where the population comes from.
+    pub population_note: String,
+    /// How many were drawn.
+    pub sample_size: u32,
+    /// The seed of the draw (decimal).
+    pub seed: String,
+    /// The draw algorithm.
+    pub algorithm: String,
+    /// The items drawn (JSON array).
+    pub drawn: String,
+    /// The results (JSON object).
+    pub results: String,
+    /// Who drew it.
+    pub created_by: String,
+    /// When.
+    pub created_at: Timestamp,
+    /// Last result recorded.
+    pub updated_at: Timestamp,
+}
+
+/// Records a test with its draw; a second draw for the same engagement, control and kind
+/// fails on the unique key (`sample`).
+pub async fn insert_test(tx: &mut Tx, org: OrgId, t: &ControlTest) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO control_tests (id, org_id, engagement_id, control_id, kind, population, population_note, \
+         sample_size, seed, algorithm, drawn, results, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(&t.id)
+    .bind(org.to_string())
+    .bind(&t.engagement_id)
+    .bind(&t.control_id)
+    .bind(&t.kind)
+    .bind(i64::from(t.population))
+    .bind(&t.population_note)
+    .bind(i64::from(t.sample_size))
+    .bind(&t.seed)
+    .bind(&t.algorithm)
+    .bind(&t.drawn)
+    .bind(&t.results)
+    .bind(&t.created_by)
+    .bind(t.created_at.as_micros())
+    .bind(t.updated_at.as_micros())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Unique { .. } => StoreError::Unique {
+            field: "sample".into(),
+        },
+        other => other,
+    })?;
+    Ok(())
+}
+
+/// Replaces a test's results; false when the test does not exist.
+pub async fn set_results(
+    tx: &mut Tx,
+    org: OrgId,
+    id: &str,
+    results: &str,
+    at: Timestamp,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE control_tests SET results = $3, updated_at = $4 WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org.to_string())
+    .bind(id)
+    .bind(results)
+    .bind(at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(sqlx::FromRow)]
+struct TestRow {
+    id: String,
+    engagement_id: String,
+    control_id: String,
+    kind: String,
+    population: i64,
+    population_note: String,
+    sample_size: i64,
+    seed: String,
+    algorithm: String,
+    drawn: String,
+    results: String,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn control_test(r: TestRow) -> StoreResult<ControlTest> {
+    let n = |v: i64| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("test size {v}")));
+    Ok(ControlTest {
+        id: r.id,
+        engagement_id: r.engagement_id,
+        control_id: r.control_id,
+        kind: r.kind,
+        population: n(r.population)?,
+        population_note: r.population_note,
+        sample_size: n(r.sample_size)?,
+        seed: r.seed,
+        algorithm: r.algorithm,
+        drawn: r.drawn,
+        results: r.results,
+        created_by: r.created_by,
+        created_at: Timestamp::from_micros(r.created_at),
+        updated_at: Timestamp::from_micros(r.updated_at),
+    })
+}
+
+const TEST_COLUMNS: &str = "id, engagement_id, control_id, kind, population, population_note, \
+    sample_size, seed, algorithm, drawn, results, created_by, created_at, updated_at";
+
+/// The tests of an engagement (read in a transaction when `tx` is given).
+pub async fn tests_of(
+    store: &Store,
+    tx: Option<&mut Tx>,
+    org: OrgId,
+    engagement: &str,
+) -> StoreResult<Vec<ControlTest>> {
+    let q = sqlx::query_as::<_, TestRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {TEST_COLUMNS} FROM control_tests WHERE org_id = $1 AND engagement_id = $2 ORDER BY created_at, id"
+    )))
+    .bind(org.to_string())
+    .bind(engagement);
+    let rows = match tx {
+        Some(tx) => q.fetch_all(&mut **tx).await?,
+        None => q.fetch_all(store.pool()).await?,
+    };
+    rows.into_iter().map(control_test).collect()
+}

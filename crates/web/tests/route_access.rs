@@ -257,6 +257,21 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         )
         .await
         .unwrap();
+    let control_test = srv
+        .app
+        .create_control_test(
+            &cli,
+            &report.id,
+            attest_app::engagement::TestInput {
+                control: control.id.clone(),
+                kind: "operating".into(),
+                population: 90,
+                population_note: String::new(),
+                seed: Some(7),
+            },
+        )
+        .await
+        .unwrap();
     srv.app
         .record_opinion(
             &cli,
@@ -291,6 +306,7 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
     HashMap::from([
         ("certificate_id", certificate.certificate.id),
         ("engagement_id", report.id),
+        ("test_id", control_test.test.id),
         ("letter_id", letter.id),
         ("audit_id", audit.id),
         ("review_id", review.id),

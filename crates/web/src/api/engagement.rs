@@ -1,7 +1,7 @@
 //! Audit engagements, opinions, issued reports, bridge letters and the coverage timeline.
 
 use attest_app::Permission;
-use attest_app::engagement::{CertificateInput, EngagementInput, SubserviceInput};
+use attest_app::engagement::{CertificateInput, EngagementInput, SubserviceInput, TestInput};
 use attest_domain::engagement::{
     Cadence, CertificateState, EngagementKind, EngagementStatus, Opinion, TrustCategory,
 };
@@ -41,6 +41,8 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::EngagementManage), routes!(set_program))
         .api(perm(Permission::EngagementManage), routes!(add_subservice))
         .api(perm(Permission::EngagementManage), routes!(add_cuec))
+        .api(perm(Permission::EngagementManage), routes!(create_test))
+        .api(perm(Permission::EngagementManage), routes!(test_result))
 }
 
 /// Every engagement, latest period first.
@@ -505,4 +507,78 @@ async fn add_cuec(
 ) -> Result<(StatusCode, axum::Json<Value>), WebError> {
     let d = st.app.add_cuec(&auth.caller, &id, &b.text).await?;
     Ok((StatusCode::CREATED, json(&d)?))
+}
+
+/// A control to test.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestBody {
+    /// The control (id or reference).
+    pub control: String,
+    /// `design` or `operating`.
+    pub kind: String,
+    /// How many occurrences the period holds.
+    pub population: u32,
+    /// Where the population comes from.
+    #[serde(default)]
+    pub population_note: String,
+    /// A seed for the draw (default: a random one, recorded).
+    pub seed: Option<u64>,
+}
+
+/// Draws a control's sample (seeded, recorded, never re-drawn).
+#[utoipa::path(post, path = "/api/v1/engagements/{engagement_id}/tests", tag = "engagements", request_body = TestBody,
+    params(("engagement_id" = String, Path, description = "Engagement id or reference")),
+    responses((status = 201, body = Object), (status = 422, body = ErrorBody)))]
+async fn create_test(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<TestBody>,
+) -> Result<(StatusCode, axum::Json<Value>), WebError> {
+    let t = st
+        .app
+        .create_control_test(
+            &auth.caller,
+            &id,
+            TestInput {
+                control: b.control,
+                kind: b.kind,
+                population: b.population,
+                population_note: b.population_note,
+                seed: b.seed,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, json(&t)?))
+}
+
+/// The result of one sampled item.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultBody {
+    /// The item (as drawn).
+    pub item: u32,
+    /// `pass` or `exception`.
+    pub result: String,
+    /// What was seen (required for an exception).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Records the result of one sampled item.
+#[utoipa::path(put, path = "/api/v1/engagements/{engagement_id}/tests/{test_id}/results", tag = "engagements", request_body = ResultBody,
+    params(("engagement_id" = String, Path, description = "Engagement id or reference"), ("test_id" = String, Path, description = "Test id")),
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
+async fn test_result(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path((id, test)): Path<(String, String)>,
+    ApiJson(b): ApiJson<ResultBody>,
+) -> Result<axum::Json<Value>, WebError> {
+    json(
+        &st.app
+            .record_test_result(&auth.caller, &id, &test, b.item, &b.result, &b.note)
+            .await?,
+    )
 }
