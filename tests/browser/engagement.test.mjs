@@ -58,6 +58,28 @@ test('issue a SOC 2 Type 2, then a SOC 3 and a bridge letter', async () => {
   await page.getByRole('button', { name: 'Add subservice organisation', exact: true }).click();
   await expectAt(page, new URL(soc2).pathname);
   assert((await page.locator('#eng-subservice').innerText()).includes('Cloud Host Inc. (carve-out)'), 'subservice listed');
+  // A control tested on a seeded sample; drawing again is refused.
+  await page.goto(`${attest.url}/controls`);
+  await page.fill('#ref', 'AC-01');
+  await page.fill('#title', 'Quarterly access reviews');
+  await page.selectOption('#status', 'implemented');
+  await page.getByRole('button', { name: 'Create control', exact: true }).click();
+  await page.waitForURL(/\/controls\/[0-9a-f-]{36}$/);
+  await page.goto(soc2);
+  await page.fill('#test-control', 'AC-01');
+  await page.fill('#test-pop', '4');
+  await page.getByRole('button', { name: 'Draw the sample', exact: true }).click();
+  await expectAt(page, new URL(soc2).pathname);
+  const row = page.locator('#test-AC-01');
+  assert((await row.innerText()).includes('seed'), 'the seed is recorded');
+  await row.getByRole('button', { name: 'Record result', exact: true }).click();
+  await expectAt(page, new URL(soc2).pathname);
+  assert((await page.locator('#test-AC-01').innerText()).includes('pass'), 'a result');
+  await page.fill('#test-control', 'AC-01');
+  await page.fill('#test-pop', '4');
+  await page.getByRole('button', { name: 'Draw the sample', exact: true }).click();
+  await page.locator('#eng-error', { hasText: 'not drawn again' }).waitFor();
+  await page.goto(soc2);
   await page.selectOption('#eng-opinion', 'unqualified');
   await page.getByRole('button', { name: 'Record opinion', exact: true }).click();
   await expectAt(page, new URL(soc2).pathname);

@@ -4,6 +4,7 @@
 use askama::Template;
 use attest_app::engagement::{
     CertificateView, CoverageTimeline, EngagementDetail, LetterView, ProgramView, SubserviceInput,
+    TestInput,
 };
 use attest_app::{AppError, Permission};
 use attest_domain::engagement::{Cover, EngagementKind, EngagementStatus, Opinion, TrustCategory};
@@ -31,6 +32,18 @@ pub(super) fn register(r: Registry) -> Registry {
     r.page(Method::GET, "/engagements", read, list)
         .page(Method::POST, "/engagements", manage, create)
         .page(Method::GET, "/engagements/{engagement_id}", read, show)
+        .page(
+            Method::POST,
+            "/engagements/{engagement_id}/tests",
+            manage,
+            draw,
+        )
+        .page(
+            Method::POST,
+            "/engagements/{engagement_id}/tests/{test_id}/results",
+            manage,
+            result,
+        )
         .page(
             Method::POST,
             "/engagements/{engagement_id}/status",
@@ -471,5 +484,61 @@ async fn subservice(
             },
         )
         .await;
+    back(&st, &auth, &id, r).await
+}
+
+async fn draw(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let r = match one(&p, "population").trim().parse::<u32>() {
+        Ok(population) => {
+            st.app
+                .create_control_test(
+                    &auth.caller,
+                    &id,
+                    TestInput {
+                        control: one(&p, "control"),
+                        kind: one(&p, "kind"),
+                        population,
+                        population_note: one(&p, "population_note"),
+                        seed: None,
+                    },
+                )
+                .await
+        }
+        Err(_) => Err(AppError::invalid(
+            "population",
+            "give the number of occurrences",
+        )),
+    };
+    back(&st, &auth, &id, r).await
+}
+
+async fn result(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath((id, test)): ApiPath<(String, String)>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let p = pairs(&body);
+    let r = match one(&p, "item").trim().parse::<u32>() {
+        Ok(item) => {
+            st.app
+                .record_test_result(
+                    &auth.caller,
+                    &id,
+                    &test,
+                    item,
+                    &one(&p, "result"),
+                    &one(&p, "note"),
+                )
+                .await
+        }
+        Err(_) => Err(AppError::invalid("item", "choose a drawn item")),
+    };
     back(&st, &auth, &id, r).await
 }
