@@ -79,6 +79,22 @@ pub struct CoverageTimeline {
     pub gap_days: i64,
 }
 
+/// Refuses a change to an engagement that is issued or withdrawn: its report no longer
+/// changes.
+fn ensure_open(e: &Engagement) -> AppResult<()> {
+    if e.status.is_open() {
+        return Ok(());
+    }
+    Err(AppError::Rule {
+        rule: "engagement-closed",
+        message: format!(
+            "{} is {}: its report no longer changes",
+            e.reference,
+            e.status.label().to_lowercase()
+        ),
+    })
+}
+
 fn rule(e: attest_domain::engagement::RuleBroken) -> AppError {
     AppError::Rule {
         rule: e.rule,
@@ -309,12 +325,7 @@ impl App {
                 ),
             });
         }
-        if !e.status.is_open() {
-            return Err(AppError::Rule {
-                rule: "engagement-closed",
-                message: format!("{} is {}", e.reference, e.status.label().to_lowercase()),
-            });
-        }
+        ensure_open(&e)?;
         let e = Engagement {
             opinion: Some(opinion),
             opinion_notes: notes,
@@ -341,16 +352,7 @@ impl App {
         let e = store_eng::lock(&mut tx, org, &found.id)
             .await?
             .ok_or(AppError::NotFound("engagement"))?;
-        if !e.status.is_open() {
-            return Err(AppError::Rule {
-                rule: "engagement-closed",
-                message: format!(
-                    "{} is already {}",
-                    e.reference,
-                    e.status.label().to_lowercase()
-                ),
-            });
-        }
+        ensure_open(&e)?;
         if e.kind.is_soc() && e.opinion.is_none() {
             return Err(AppError::Rule {
                 rule: "opinion-required",
@@ -535,16 +537,7 @@ impl App {
             letter.ends_on,
             letter.language
         );
-        let bytes = tokio::task::spawn_blocking(move || attest_report::bridge_letter::pdf(&doc))
-            .await
-            .map_err(|err| AppError::Internal(format!("bridge letter PDF: {err}")))?
-            .map_err(|err| match err {
-                attest_report::ReportError::MissingGlyphs { .. } => AppError::Rule {
-                    rule: "fonts",
-                    message: err.to_string(),
-                },
-                other => AppError::Internal(other.to_string()),
-            })?;
+        let bytes = crate::typeset(move || attest_report::bridge_letter::pdf(&doc)).await?;
         Ok((name, bytes))
     }
 
@@ -952,16 +945,7 @@ impl App {
                 ),
             });
         }
-        if !e.status.is_open() {
-            return Err(AppError::Rule {
-                rule: "engagement-closed",
-                message: format!(
-                    "{} is {}: its report no longer changes",
-                    e.reference,
-                    e.status.label().to_lowercase()
-                ),
-            });
-        }
+        ensure_open(&e)?;
         Ok(e)
     }
 
@@ -1142,12 +1126,7 @@ impl App {
         let e = store_eng::lock(&mut tx, org, &found.id)
             .await?
             .ok_or(AppError::NotFound("engagement"))?;
-        if !e.status.is_open() {
-            return Err(AppError::Rule {
-                rule: "engagement-closed",
-                message: format!("{} is {}", e.reference, e.status.label().to_lowercase()),
-            });
-        }
+        ensure_open(&e)?;
         if let Some(before) = store_eng::tests_of(&self.store, Some(&mut tx), org, &e.id)
             .await?
             .into_iter()
@@ -1207,12 +1186,7 @@ impl App {
         let e = store_eng::lock(&mut tx, org, &found.id)
             .await?
             .ok_or(AppError::NotFound("engagement"))?;
-        if !e.status.is_open() {
-            return Err(AppError::Rule {
-                rule: "engagement-closed",
-                message: format!("{} is {}", e.reference, e.status.label().to_lowercase()),
-            });
-        }
+        ensure_open(&e)?;
         let t = store_eng::tests_of(&self.store, Some(&mut tx), org, &e.id)
             .await?
             .into_iter()

@@ -105,3 +105,20 @@ impl App {
         &self.config
     }
 }
+
+/// Makes a document off the threads that serve requests (typesetting is CPU work); text no
+/// installed font can draw is a refusal the user can act on, anything else an internal error.
+pub(crate) async fn typeset<T: Send + 'static>(
+    make: impl FnOnce() -> Result<T, attest_report::ReportError> + Send + 'static,
+) -> AppResult<T> {
+    tokio::task::spawn_blocking(make)
+        .await
+        .map_err(|e| AppError::Internal(format!("typesetting: {e}")))?
+        .map_err(|e| match e {
+            attest_report::ReportError::MissingGlyphs { .. } => AppError::Rule {
+                rule: "fonts",
+                message: e.to_string(),
+            },
+            other => AppError::Internal(other.to_string()),
+        })
+}

@@ -951,16 +951,7 @@ impl App {
             view.summary.reference.to_lowercase(),
             v.version
         );
-        let bytes = tokio::task::spawn_blocking(move || attest_report::policy::pdf(&doc))
-            .await
-            .map_err(|e| AppError::Internal(format!("policy PDF: {e}")))?
-            .map_err(|e| match e {
-                attest_report::ReportError::MissingGlyphs { .. } => AppError::Rule {
-                    rule: "fonts",
-                    message: e.to_string(),
-                },
-                other => AppError::Internal(other.to_string()),
-            })?;
+        let bytes = crate::typeset(move || attest_report::policy::pdf(&doc)).await?;
         Ok((name, bytes))
     }
 }

@@ -678,17 +678,7 @@ impl App {
                 };
                 Ok((content_type, doc.file_name(ext), bytes))
             };
-        // Typesetting is CPU work: keep it off the threads that serve requests.
-        let (content_type, file_name, bytes) = tokio::task::spawn_blocking(render)
-            .await
-            .map_err(|e| AppError::Internal(format!("SoA export: {e}")))?
-            .map_err(|e| match e {
-                attest_report::ReportError::MissingGlyphs { .. } => AppError::Rule {
-                    rule: "fonts",
-                    message: e.to_string(),
-                },
-                other => AppError::Internal(other.to_string()),
-            })?;
+        let (content_type, file_name, bytes) = crate::typeset(render).await?;
         Ok(SoaExport {
             content_type,
             file_name,

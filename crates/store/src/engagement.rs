@@ -129,11 +129,7 @@ fn engagement(r: Row) -> StoreResult<Engagement> {
 
 /// The next free reference (`ENG-004`).
 pub async fn next_ref(tx: &mut Tx, org: OrgId) -> StoreResult<String> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM engagements WHERE org_id = $1")
-        .bind(org.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(format!("ENG-{:03}", n + 1))
+    crate::next_ref(tx, "engagements", "ENG", org).await
 }
 
 /// Inserts or replaces an engagement (by id).
@@ -187,11 +183,7 @@ pub async fn put(tx: &mut Tx, org: OrgId, e: &Engagement) -> StoreResult<()> {
 
 /// One engagement after taking its row lock.
 pub async fn lock(tx: &mut Tx, org: OrgId, id: &str) -> StoreResult<Option<Engagement>> {
-    sqlx::query("UPDATE engagements SET updated_at = updated_at WHERE org_id = $1 AND id = $2")
-        .bind(org.to_string())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    crate::lock_row(tx, "engagements", org, id).await?;
     let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM engagements WHERE org_id = $1 AND id = $2"
     )))

@@ -106,11 +106,7 @@ fn audit(r: Row) -> StoreResult<Audit> {
 
 /// The next free reference (`IA-002`).
 pub async fn next_ref(tx: &mut Tx, org: OrgId) -> StoreResult<String> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM internal_audits WHERE org_id = $1")
-        .bind(org.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(format!("IA-{:03}", n + 1))
+    crate::next_ref(tx, "internal_audits", "IA", org).await
 }
 
 /// Inserts or replaces an audit (by id).
@@ -149,11 +145,7 @@ pub async fn put(tx: &mut Tx, org: OrgId, a: &Audit) -> StoreResult<()> {
 
 /// One audit, after taking its row lock (changes to one audit are serialised).
 pub async fn lock(tx: &mut Tx, org: OrgId, id: &str) -> StoreResult<Option<Audit>> {
-    sqlx::query("UPDATE internal_audits SET updated_at = updated_at WHERE org_id = $1 AND id = $2")
-        .bind(org.to_string())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    crate::lock_row(tx, "internal_audits", org, id).await?;
     let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM internal_audits WHERE org_id = $1 AND id = $2"
     )))
@@ -297,11 +289,7 @@ fn review(r: ReviewRow) -> StoreResult<Review> {
 
 /// The next free reference (`MR-002`).
 pub async fn next_review_ref(tx: &mut Tx, org: OrgId) -> StoreResult<String> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM management_reviews WHERE org_id = $1")
-        .bind(org.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(format!("MR-{:03}", n + 1))
+    crate::next_ref(tx, "management_reviews", "MR", org).await
 }
 
 /// Inserts or replaces a review (by id).
@@ -335,13 +323,7 @@ pub async fn put_review(tx: &mut Tx, org: OrgId, r: &Review) -> StoreResult<()> 
 
 /// One review, after taking its row lock.
 pub async fn lock_review(tx: &mut Tx, org: OrgId, id: &str) -> StoreResult<Option<Review>> {
-    sqlx::query(
-        "UPDATE management_reviews SET updated_at = updated_at WHERE org_id = $1 AND id = $2",
-    )
-    .bind(org.to_string())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    crate::lock_row(tx, "management_reviews", org, id).await?;
     let row: Option<ReviewRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {REVIEW_COLUMNS} FROM management_reviews WHERE org_id = $1 AND id = $2"
     )))

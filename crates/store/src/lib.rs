@@ -39,6 +39,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor};
 
+use attest_domain::OrgId;
+
 pub use error::{StoreError, StoreResult};
 /// The database driver's error (what committing a [`Tx`] can return).
 pub use sqlx::Error as DbError;
@@ -275,4 +277,41 @@ fn prepare_sqlite_url(url: &str) -> StoreResult<String> {
         format!("{query}&mode=rwc")
     };
     Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// The next per-organisation reference of a table (`NC-001`, `POL-002`, …): the count of
+/// the organisation's rows plus one. Two nodes taking the same number at once collide on
+/// the table's unique `(org_id, ref)` key, and the second is told to try again.
+pub(crate) async fn next_ref(
+    tx: &mut Tx,
+    table: &'static str,
+    prefix: &str,
+    org: OrgId,
+) -> StoreResult<String> {
+    let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM {table} WHERE org_id = $1"
+    )))
+    .bind(org.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(format!("{prefix}-{:03}", n + 1))
+}
+
+/// Takes a row's lock for the rest of the transaction with a no-op update (a row lock on
+/// PostgreSQL; SQLite's writers are serialised by `BEGIN IMMEDIATE` anyway), so two changes
+/// to the same object are serialised in the database on every node.
+pub(crate) async fn lock_row(
+    tx: &mut Tx,
+    table: &'static str,
+    org: OrgId,
+    id: &str,
+) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET updated_at = updated_at WHERE org_id = $1 AND id = $2"
+    )))
+    .bind(org.to_string())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -132,11 +132,7 @@ impl TryFrom<Row> for Nonconformity {
 
 /// The next reference of the organisation (`NC-001`, …).
 pub async fn next_ref(tx: &mut Tx, org: OrgId) -> StoreResult<String> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM nonconformities WHERE org_id = $1")
-        .bind(org.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(format!("NC-{:03}", n + 1))
+    crate::next_ref(tx, "nonconformities", "NC", org).await
 }
 
 /// Inserts or replaces a nonconformity (by id).

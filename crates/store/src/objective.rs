@@ -72,11 +72,7 @@ fn objective(r: Row) -> StoreResult<Objective> {
 
 /// The next free reference (`OBJ-003`).
 pub async fn next_ref(tx: &mut Tx, org: OrgId) -> StoreResult<String> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM objectives WHERE org_id = $1")
-        .bind(org.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(format!("OBJ-{:03}", n + 1))
+    crate::next_ref(tx, "objectives", "OBJ", org).await
 }
 
 /// Inserts or replaces an objective (by id).

@@ -114,11 +114,7 @@ fn policy(r: PolicyRow) -> StoreResult<Policy> {
 /// The next free reference (`POL-007`); a clash with a concurrent insert fails on the
 /// unique key and is reported.
 pub async fn next_ref(tx: &mut Tx, org: OrgId) -> StoreResult<String> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM policies WHERE org_id = $1")
-        .bind(org.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(format!("POL-{:03}", n + 1))
+    crate::next_ref(tx, "policies", "POL", org).await
 }
 
 /// Inserts or updates a document (by id).
@@ -156,11 +152,7 @@ pub async fn put(tx: &mut Tx, org: OrgId, p: &Policy) -> StoreResult<()> {
 /// One document, read in a transaction after taking its row lock (a no-op update), so
 /// that two changes to the same document are serialised in the database on every backend.
 pub async fn lock(tx: &mut Tx, org: OrgId, id: &str) -> StoreResult<Option<Policy>> {
-    sqlx::query("UPDATE policies SET updated_at = updated_at WHERE org_id = $1 AND id = $2")
-        .bind(org.to_string())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    crate::lock_row(tx, "policies", org, id).await?;
     let row: Option<PolicyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {POLICY_COLUMNS} FROM policies WHERE org_id = $1 AND id = $2"
     )))
