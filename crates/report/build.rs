@@ -11,7 +11,13 @@ fn main() {
         Some(d) => PathBuf::from(d),
         None => manifest.join("../../../shared/data"),
     };
-    let schema = dir.join("oscal-schemas-1.2.1/oscal_ssp_schema.json");
-    println!("cargo:rerun-if-changed={}", schema.display());
-    println!("cargo:rustc-env=ATTEST_SSP_SCHEMA={}", schema.display());
+    for (var, file) in [
+        ("ATTEST_SSP_SCHEMA", "oscal_ssp_schema.json"),
+        ("ATTEST_AR_SCHEMA", "oscal_assessment-results_schema.json"),
+        ("ATTEST_POAM_SCHEMA", "oscal_poam_schema.json"),
+    ] {
+        let schema = dir.join("oscal-schemas-1.2.1").join(file);
+        println!("cargo:rerun-if-changed={}", schema.display());
+        println!("cargo:rustc-env={var}={}", schema.display());
+    }
 }

@@ -1,6 +1,7 @@
 //! Attest's documents: a typeset PDF (typst), XLSX an auditor can filter, CSV and OSCAL,
 //! rendered from domain values. A leaf crate: slow to compile once, cached after.
 
+pub mod assessment;
 pub mod bridge_letter;
 pub mod markdown;
 pub mod pdf;
@@ -37,7 +38,7 @@ pub type ReportResult<T> = Result<T, ReportError>;
 
 /// A cell that a spreadsheet would run as a formula starts with one of these; exports
 /// quote it so opening a CSV never executes what someone typed into a field.
-pub(crate) fn spreadsheet_safe(s: &str) -> std::borrow::Cow<'_, str> {
+pub fn spreadsheet_safe(s: &str) -> std::borrow::Cow<'_, str> {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}").into()
     } else {
