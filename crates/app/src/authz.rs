@@ -57,11 +57,16 @@ pub enum Permission {
     Acknowledge,
     /// Plan audit engagements, record opinions, issue reports, write bridge letters.
     EngagementManage,
+    /// Work inside an engagement: requests, samples, test results, findings, comments.
+    /// An auditor holds it for the one engagement they are attached to, while it is open.
+    EngagementWork,
+    /// Answer the audit requests assigned to oneself, with evidence and comments.
+    RequestAnswer,
 }
 
 impl Permission {
     /// Every permission (for the route-enumeration test and documentation).
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 23] = [
         Permission::ProgramRead,
         Permission::OrgManage,
         Permission::MembersRead,
@@ -83,11 +88,14 @@ impl Permission {
         Permission::DocumentApprove,
         Permission::Acknowledge,
         Permission::EngagementManage,
+        Permission::EngagementWork,
+        Permission::RequestAnswer,
     ];
 }
 
-/// The role matrix. Auditors get nothing here: their access goes through the engagement
-/// they are attached to.
+/// The role matrix. Auditors get one permission, [`Permission::EngagementWork`], and the use
+/// cases holding it narrow it to the engagement they are attached to
+/// ([`Caller::engagement`]).
 pub fn allows(role: Role, p: Permission) -> bool {
     use Permission as P;
     use Role as R;
@@ -109,7 +117,10 @@ pub fn allows(role: Role, p: Permission) -> bool {
         | P::RiskManage
         | P::IsmsManage
         | P::EngagementManage => matches!(role, R::Owner | R::ComplianceManager),
-        P::ControlUpdateOwn => matches!(role, R::Owner | R::ComplianceManager | R::ControlOwner),
+        P::ControlUpdateOwn | P::RequestAnswer => {
+            matches!(role, R::Owner | R::ComplianceManager | R::ControlOwner)
+        }
+        P::EngagementWork => matches!(role, R::Owner | R::ComplianceManager | R::Auditor),
         P::OrgManage | P::TokensManage | P::EvidenceDispose | P::IsmsApprove => role == R::Owner,
     }
 }
@@ -140,6 +151,8 @@ pub struct Caller {
     pub org: Option<OrgId>,
     /// Their role there.
     pub role: Option<Role>,
+    /// For an auditor: the one engagement their membership is attached to.
+    pub engagement: Option<String>,
     /// How they came.
     pub via: Via,
     /// Client address.
@@ -156,6 +169,7 @@ impl Caller {
             user: None,
             org: None,
             role: None,
+            engagement: None,
             via: Via::Anonymous,
             ip,
             user_agent,
@@ -169,6 +183,7 @@ impl Caller {
             user: None,
             org,
             role: org.map(|_| Role::Owner),
+            engagement: None,
             via: Via::Cli,
             ip: None,
             user_agent: None,
@@ -182,6 +197,7 @@ impl Caller {
             user: None,
             org: Some(org),
             role: Some(Role::Owner),
+            engagement: None,
             via: Via::System,
             ip: None,
             user_agent: None,

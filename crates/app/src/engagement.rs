@@ -81,7 +81,7 @@ pub struct CoverageTimeline {
 
 /// Refuses a change to an engagement that is issued or withdrawn: its report no longer
 /// changes.
-fn ensure_open(e: &Engagement) -> AppResult<()> {
+pub(crate) fn ensure_open(e: &Engagement) -> AppResult<()> {
     if e.status.is_open() {
         return Ok(());
     }
@@ -122,7 +122,7 @@ fn letter_view(b: BridgeLetter, engagements: &[Engagement]) -> LetterView {
 
 impl App {
     /// Finds an engagement by id or reference (`ENG-001`).
-    async fn find_engagement(&self, org: OrgId, key: &str) -> AppResult<Engagement> {
+    pub(crate) async fn find_engagement(&self, org: OrgId, key: &str) -> AppResult<Engagement> {
         store_eng::list(&self.store, org)
             .await?
             .into_iter()
@@ -548,7 +548,46 @@ impl App {
         caller: &Caller,
         years_back: u32,
     ) -> AppResult<CoverageTimeline> {
+        self.coverage_timeline_of(caller, years_back, None, None)
+            .await
+    }
+
+    /// The coverage timeline of one offering (`soc1` or `soc2`; both when none) for one
+    /// service (a report naming no service covers them all; every report when none).
+    pub async fn coverage_timeline_of(
+        &self,
+        caller: &Caller,
+        years_back: u32,
+        offering: Option<&str>,
+        service: Option<&str>,
+    ) -> AppResult<CoverageTimeline> {
         let org = caller.require(Permission::ProgramRead)?;
+        let family = match offering {
+            None => None,
+            Some("soc1") => Some(1),
+            Some("soc2") => Some(2),
+            Some(other) => {
+                return Err(AppError::invalid(
+                    "offering",
+                    format!("unknown offering `{other}` (expected soc1 or soc2)"),
+                ));
+            }
+        };
+        if let Some(s) = service {
+            let (_, services) = self.services(caller).await?;
+            if !services.iter().any(|x| x.id == s) {
+                return Err(AppError::invalid("service", format!("no service `{s}`")));
+            }
+        }
+        let covers = |e: &Engagement| {
+            let f = match e.kind {
+                EngagementKind::Soc1Type1 | EngagementKind::Soc1Type2 => 1,
+                _ => 2,
+            };
+            family.is_none_or(|x| x == f)
+                && service
+                    .is_none_or(|s| e.services.is_empty() || e.services.iter().any(|x| x == s))
+        };
         if !(1..=10).contains(&years_back) {
             return Err(AppError::invalid("years", "look back 1 to 10 years"));
         }
@@ -557,18 +596,20 @@ impl App {
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let window = DateRange { start, end: today };
         let all = store_eng::list(&self.store, org).await?;
-        let reports: Vec<DateRange> = all
+        let issued: Vec<&Engagement> = all
             .iter()
             .filter(|e| {
                 e.status == EngagementStatus::Issued
                     && e.kind.is_soc()
                     && e.kind != EngagementKind::Soc3
+                    && covers(e)
             })
-            .map(|e| e.period.range())
             .collect();
+        let reports: Vec<DateRange> = issued.iter().map(|e| e.period.range()).collect();
         let bridges: Vec<DateRange> = store_eng::letters(&self.store, org)
             .await?
             .iter()
+            .filter(|b| issued.iter().any(|e| e.id == b.engagement_id))
             .map(|b| DateRange {
                 start: b.starts_on,
                 end: b.ends_on,
@@ -586,6 +627,63 @@ impl App {
             gap_days,
         })
     }
+
+    /// The coverage timeline per offering (SOC 1, SOC 2) and service: one row for each
+    /// offering with a report, and under it one per service.
+    pub async fn coverage_rows(
+        &self,
+        caller: &Caller,
+        years_back: u32,
+    ) -> AppResult<Vec<CoverageRow>> {
+        let org = caller.require(Permission::ProgramRead)?;
+        let all = store_eng::list(&self.store, org).await?;
+        let (_, services) = self.services(caller).await?;
+        let mut rows = Vec::new();
+        for (offering, label, kinds) in [
+            (
+                "soc1",
+                "SOC 1",
+                [EngagementKind::Soc1Type1, EngagementKind::Soc1Type2],
+            ),
+            (
+                "soc2",
+                "SOC 2",
+                [EngagementKind::Soc2Type1, EngagementKind::Soc2Type2],
+            ),
+        ] {
+            if !all.iter().any(|e| kinds.contains(&e.kind)) {
+                continue;
+            }
+            rows.push(CoverageRow {
+                offering: label.to_owned(),
+                service: None,
+                timeline: self
+                    .coverage_timeline_of(caller, years_back, Some(offering), None)
+                    .await?,
+            });
+            for s in &services {
+                rows.push(CoverageRow {
+                    offering: label.to_owned(),
+                    service: Some(s.name.clone()),
+                    timeline: self
+                        .coverage_timeline_of(caller, years_back, Some(offering), Some(&s.id))
+                        .await?,
+                });
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// One row of the coverage timeline: an offering, for one service or all of them.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageRow {
+    /// `SOC 1` or `SOC 2`.
+    pub offering: String,
+    /// The service's name (none: any service).
+    pub service: Option<String>,
+    /// Its timeline.
+    pub timeline: CoverageTimeline,
 }
 
 /// An ISO certificate as a caller records it.
@@ -884,7 +982,10 @@ pub struct TestView {
     pub exceptions: usize,
 }
 
-fn test_view(t: ControlTest, controls: &[attest_store::control::Control]) -> AppResult<TestView> {
+pub(crate) fn test_view(
+    t: ControlTest,
+    controls: &[attest_store::control::Control],
+) -> AppResult<TestView> {
     let items: Vec<u32> = serde_json::from_str(&t.drawn)
         .map_err(|e| AppError::Internal(format!("test {}: {e}", t.id)))?;
     let outcome: std::collections::BTreeMap<u32, ItemResult> = serde_json::from_str(&t.results)
@@ -1050,7 +1151,7 @@ impl App {
         key: &str,
         input: TestInput,
     ) -> AppResult<TestView> {
-        let org = caller.require(Permission::EngagementManage)?;
+        let (org, found) = self.workspace_access(caller, key).await?;
         let TestInput {
             control,
             kind,
@@ -1066,12 +1167,17 @@ impl App {
                 "a population is 1 to 1,000,000 occurrences",
             ));
         }
-        let found = self.find_engagement(org, key).await?;
         let controls = attest_store::control::list(&self.store, org).await?;
-        let c = controls
+        let scope = self.scope_controls(org, &found).await?;
+        let c = scope
             .iter()
             .find(|c| c.id == control || c.reference.eq_ignore_ascii_case(control))
-            .ok_or_else(|| AppError::invalid("control", format!("no control `{control}`")))?;
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "control",
+                    format!("no control `{control}` in the scope of {}", found.reference),
+                )
+            })?;
         let operating = match kind {
             "design" => false,
             "operating" if found.kind.is_type1() => {
@@ -1092,7 +1198,9 @@ impl App {
             }
         };
         let size = if operating {
-            attest_domain::sampling::SampleTable::default().size(c.frequency, population)
+            attest_store::workspace::sample_table(&self.store, None, org)
+                .await?
+                .size(c.frequency, population)
         } else {
             1
         };
@@ -1172,7 +1280,7 @@ impl App {
         result: &str,
         note: &str,
     ) -> AppResult<TestView> {
-        let org = caller.require(Permission::EngagementManage)?;
+        let (org, found) = self.workspace_access(caller, key).await?;
         if !matches!(result, "pass" | "exception") {
             return Err(AppError::invalid(
                 "result",
@@ -1180,7 +1288,6 @@ impl App {
             ));
         }
         let note = text("note", note, 4_000, result == "exception")?;
-        let found = self.find_engagement(org, key).await?;
         let controls = attest_store::control::list(&self.store, org).await?;
         let mut tx = self.store.begin().await?;
         let e = store_eng::lock(&mut tx, org, &found.id)
@@ -1199,6 +1306,19 @@ impl App {
                 format!("item {item} was not drawn (the sample is {:?})", view.items),
             ));
         }
+        if let Some(before) = view.outcome.get(&item)
+            && before.result == "exception"
+            && result != "exception"
+        {
+            return Err(AppError::Rule {
+                rule: "exception-recorded",
+                message: format!(
+                    "item {item} of {}'s sample was recorded as an exception on {}: it stays an exception (raise what changed in a comment)",
+                    view.control_ref,
+                    view.test.updated_at.date()
+                ),
+            });
+        }
         view.outcome.insert(
             item,
             ItemResult {
@@ -1206,6 +1326,10 @@ impl App {
                 note,
             },
         );
+        if result == "exception" {
+            self.exception_finding(&mut tx, caller, org, &e, &view)
+                .await?;
+        }
         let json =
             serde_json::to_string(&view.outcome).map_err(|e| AppError::Internal(e.to_string()))?;
         store_eng::set_results(&mut tx, org, test, &json, Timestamp::now()).await?;
@@ -1225,5 +1349,87 @@ impl App {
             .filter(|r| r.result == "exception")
             .count();
         Ok(view)
+    }
+}
+
+impl App {
+    /// An exception becomes a finding: one per control test, listing its exception items
+    /// (an ISO audit's finding is a minor nonconformity, raised into the ISMS).
+    async fn exception_finding(
+        &self,
+        tx: &mut attest_store::Tx,
+        caller: &Caller,
+        org: OrgId,
+        e: &Engagement,
+        view: &TestView,
+    ) -> AppResult<()> {
+        let items: Vec<u32> = view
+            .outcome
+            .iter()
+            .filter(|(_, r)| r.result == "exception")
+            .map(|(i, _)| *i)
+            .collect();
+        let notes: Vec<String> = view
+            .outcome
+            .iter()
+            .filter(|(_, r)| r.result == "exception")
+            .map(|(i, r)| format!("item {i}: {}", r.note))
+            .collect();
+        let description = format!(
+            "{} of {} sampled items tested with exception ({} test, population {}).\n{}",
+            items.len(),
+            view.items.len(),
+            view.test.kind,
+            view.test.population,
+            notes.join("\n")
+        );
+        let existing =
+            attest_store::workspace::findings_of(&self.store, Some(&mut *tx), org, &e.id)
+                .await?
+                .into_iter()
+                .find(|f| f.test_id.as_deref() == Some(view.test.id.as_str()));
+        match existing {
+            Some(before) => {
+                let after = attest_store::workspace::Finding {
+                    description,
+                    items: serde_json::to_string(&items)
+                        .map_err(|err| AppError::Internal(err.to_string()))?,
+                    updated_at: Timestamp::now(),
+                    ..before.clone()
+                };
+                attest_store::workspace::put_finding(tx, org, &after).await?;
+                record(
+                    tx,
+                    caller,
+                    Event::org(org, "engagement.finding", "engagement", &e.id)
+                        .before(&before)
+                        .after(&after),
+                )
+                .await?;
+            }
+            None => {
+                let severity = if e.kind.is_soc() {
+                    "exception"
+                } else {
+                    "minor"
+                };
+                self.insert_finding(
+                    tx,
+                    caller,
+                    org,
+                    e,
+                    crate::workspace::NewFinding {
+                        title: format!("Exception in testing {}", view.control_ref),
+                        description,
+                        severity: severity.into(),
+                        control_id: Some(view.test.control_id.clone()),
+                        test_id: Some(view.test.id.clone()),
+                        items,
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 }

@@ -679,6 +679,20 @@ impl App {
         BoxStream<'static, attest_blobs::BlobResult<Bytes>>,
     )> {
         let org = caller.require(Permission::ProgramRead)?;
+        self.evidence_file_of(org, id).await
+    }
+
+    /// The bytes of a file evidence of an organisation, once the caller is allowed.
+    pub(crate) async fn evidence_file_of(
+        &self,
+        org: OrgId,
+        id: &str,
+    ) -> AppResult<(
+        String,
+        String,
+        u64,
+        BoxStream<'static, attest_blobs::BlobResult<Bytes>>,
+    )> {
         let e = store_ev::get(&self.store, org, id)
             .await?
             .ok_or(AppError::NotFound("evidence"))?;
@@ -776,14 +790,24 @@ impl App {
             .iter()
             .map(|v| v.effective_until.unwrap_or(v.effective_from))
             .max();
-        if let (Some(from), Some(until)) = (from, until)
-            && let Some(reference) =
+        let overlapping = match (from, until) {
+            (Some(from), Some(until)) => {
                 attest_store::engagement::open_overlapping(&mut tx, org, from, until).await?
-        {
+            }
+            _ => None,
+        };
+        // So is evidence given in answer to an open engagement's request, whatever its dates.
+        let named = match overlapping {
+            Some(r) => Some(r),
+            None => {
+                attest_store::workspace::open_request_naming(&mut tx, org, &e.lineage_id).await?
+            }
+        };
+        if let Some(reference) = named {
             return Err(AppError::Rule {
                 rule: "engagement-hold",
                 message: format!(
-                    "the evidence covers days in the period of open engagement {reference}: it is kept until the engagement is issued or withdrawn"
+                    "the evidence covers days in the period of open engagement {reference}, or answers one of its requests: it is kept until the engagement is issued or withdrawn"
                 ),
             });
         }

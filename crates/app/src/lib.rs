@@ -23,6 +23,8 @@ pub mod risk;
 pub mod risk_sheet;
 pub mod secret;
 pub mod soa;
+pub mod workpapers;
+pub mod workspace;
 
 use std::sync::Arc;
 

@@ -80,6 +80,29 @@ pub enum EngagementCommand {
         /// Id or reference.
         id: String,
     },
+    /// Exports an engagement: its workpapers (ZIP with an index), or its OSCAL assessment
+    /// results or plan of action and milestones (JSON).
+    Export {
+        /// Id or reference.
+        id: String,
+        /// `workpapers`, `assessment-results` or `poam`.
+        #[arg(long, default_value = "workpapers")]
+        what: String,
+        /// Where to write it.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Invites an external auditor to this engagement only and prints the single-use link.
+    InviteAuditor {
+        /// Id or reference.
+        id: String,
+        /// The auditor's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// The last day of access (YYYY-MM-DD); access also ends when the engagement closes.
+        #[arg(long)]
+        until: Option<String>,
+    },
     /// Declares a SOC program's cadence and shows the report periods it lays out.
     Program {
         /// `soc1` or `soc2`.
@@ -254,6 +277,37 @@ pub async fn engagement(
         }
         EngagementCommand::Issue { id } => {
             print(&app.issue_engagement(caller, &id).await.map_err(refused)?);
+        }
+        EngagementCommand::Export { id, what, output } => {
+            match what.as_str() {
+                "workpapers" => {
+                    let (_, file) = app.workpapers(caller, &id).await.map_err(refused)?;
+                    std::fs::copy(file.path(), &output)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", output.display()))?;
+                }
+                "assessment-results" | "poam" => {
+                    let (_, v) = if what == "poam" {
+                        app.oscal_poam(caller, &id).await
+                    } else {
+                        app.oscal_assessment_results(caller, &id).await
+                    }
+                    .map_err(refused)?;
+                    std::fs::write(&output, serde_json::to_vec_pretty(&v)?)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", output.display()))?;
+                }
+                other => anyhow::bail!(
+                    "--what: `{other}` is not an export (expected workpapers, assessment-results or poam)"
+                ),
+            }
+            eprintln!("wrote {}", output.display());
+        }
+        EngagementCommand::InviteAuditor { id, email, until } => {
+            let until = until.map(|d| day("--until", &d)).transpose()?;
+            let inv = app
+                .invite_auditor(caller, &id, &email, until)
+                .await
+                .map_err(refused)?;
+            println!("{}", inv.link);
         }
         EngagementCommand::Program {
             family,

@@ -415,7 +415,59 @@ fn engagements_and_bridge_letters_from_the_command_line() {
     refused_by(d, &soc3, "rule-2");
     refused_by(d, &["engagement", "issue", "ENG-001"], "opinion-required");
     ok(d, &["engagement", "opinion", "ENG-001", "unqualified"]);
+    let link = ok(
+        d,
+        &[
+            "engagement",
+            "invite-auditor",
+            "ENG-001",
+            "--email",
+            "lead@example-llp.test",
+            "--until",
+            "2099-12-31",
+        ],
+    );
+    assert!(link.contains("/invitations/"), "{link}");
     ok(d, &["engagement", "issue", "ENG-001"]);
+    // An issued report's workpapers and OSCAL exports; no auditor joins it any more.
+    let zip = d.join("workpapers.zip");
+    ok(
+        d,
+        &[
+            "engagement",
+            "export",
+            "ENG-001",
+            "--output",
+            zip.to_str().unwrap(),
+        ],
+    );
+    assert!(std::fs::read(&zip).unwrap().starts_with(b"PK"));
+    let poam = d.join("poam.json");
+    ok(
+        d,
+        &[
+            "engagement",
+            "export",
+            "ENG-001",
+            "--what",
+            "poam",
+            "--output",
+            poam.to_str().unwrap(),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&poam).unwrap()).unwrap();
+    assert!(v["plan-of-action-and-milestones"]["poam-items"].is_array());
+    refused_by(
+        d,
+        &[
+            "engagement",
+            "invite-auditor",
+            "ENG-001",
+            "--email",
+            "late@example-llp.test",
+        ],
+        "engagement-closed",
+    );
     ok(d, &soc3);
     let list: serde_json::Value =
         serde_json::from_str(&ok(d, &["engagement", "list", "--format", "json"])).unwrap();

@@ -56,6 +56,10 @@ impl Role {
     /// Whether a holder of `self` may grant `other` (to an invitee or an API token): never a
     /// role above one's own.
     pub fn may_grant(self, other: Role) -> bool {
+        // An auditor's reach is one engagement: it grants nothing wider, not even a viewer's.
+        if self == Role::Auditor {
+            return other == Role::Auditor;
+        }
         other.rank() <= self.rank()
     }
 

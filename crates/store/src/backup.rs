@@ -105,6 +105,11 @@ pub const TABLES: &[Table] = &[
     t("subservice_orgs", "id"),
     t("cuecs", "id"),
     t("control_tests", "id"),
+    t("sample_tables", "org_id"),
+    t("audit_requests", "id"),
+    t("request_evidence", "request_id, evidence_id"),
+    t("engagement_findings", "id"),
+    t("engagement_comments", "id"),
 ];
 
 /// A column's portable type.

@@ -31,6 +31,10 @@ pub struct Invitation {
     pub accepted_at: Option<Timestamp>,
     /// Revoked.
     pub revoked_at: Option<Timestamp>,
+    /// For an auditor: the one engagement the membership is attached to.
+    pub engagement_id: Option<String>,
+    /// For an auditor: when the membership's access ends.
+    pub access_until: Option<Timestamp>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -45,6 +49,8 @@ struct Row {
     expires_at: i64,
     accepted_at: Option<i64>,
     revoked_at: Option<i64>,
+    engagement_id: Option<String>,
+    access_until: Option<i64>,
 }
 
 impl TryFrom<Row> for Invitation {
@@ -61,6 +67,8 @@ impl TryFrom<Row> for Invitation {
             expires_at: Timestamp::from_micros(r.expires_at),
             accepted_at: ts(r.accepted_at),
             revoked_at: ts(r.revoked_at),
+            engagement_id: r.engagement_id,
+            access_until: ts(r.access_until),
         })
     }
 }
@@ -68,7 +76,7 @@ impl TryFrom<Row> for Invitation {
 macro_rules! invitation_query {
     ($tail:literal) => {
         concat!(
-            "SELECT id, org_id, email, role, token_hash, created_by, created_at, expires_at, accepted_at, revoked_at FROM invitations ",
+            "SELECT id, org_id, email, role, token_hash, created_by, created_at, expires_at, accepted_at, revoked_at, engagement_id, access_until FROM invitations ",
             $tail
         )
     };
@@ -77,8 +85,8 @@ macro_rules! invitation_query {
 /// Stores an invitation.
 pub async fn insert(tx: &mut Tx, i: &Invitation) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO invitations (id, org_id, email, role, token_hash, created_by, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO invitations (id, org_id, email, role, token_hash, created_by, created_at, expires_at, \
+         engagement_id, access_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&i.id)
     .bind(i.org_id.to_string())
@@ -88,6 +96,8 @@ pub async fn insert(tx: &mut Tx, i: &Invitation) -> StoreResult<()> {
     .bind(&i.created_by)
     .bind(i.created_at.as_micros())
     .bind(i.expires_at.as_micros())
+    .bind(i.engagement_id.as_deref())
+    .bind(i.access_until.map(Timestamp::as_micros))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -31,6 +31,7 @@ pub mod testing;
 pub mod throttle;
 pub mod token;
 pub mod user;
+pub mod workspace;
 
 use std::fmt;
 use std::str::FromStr;

@@ -429,6 +429,31 @@ pub async fn set_role(
     open_role_history(tx, org, user, role, at, by).await
 }
 
+/// Attaches an auditor's membership to another engagement, with its end of access, and
+/// reactivates it.
+pub async fn attach_auditor(
+    tx: &mut Tx,
+    org: OrgId,
+    user: UserId,
+    engagement: &str,
+    until: Option<Timestamp>,
+) -> StoreResult<()> {
+    let r = sqlx::query(
+        "UPDATE memberships SET engagement_id = $3, expires_at = $4, deactivated_at = NULL \
+         WHERE org_id = $1 AND user_id = $2 AND role = 'auditor'",
+    )
+    .bind(org.to_string())
+    .bind(user.to_string())
+    .bind(engagement)
+    .bind(until.map(Timestamp::as_micros))
+    .execute(&mut **tx)
+    .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Deactivates (`Some`) or reactivates (`None`) a membership.
 pub async fn set_deactivated(
     tx: &mut Tx,

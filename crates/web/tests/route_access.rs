@@ -272,6 +272,32 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         )
         .await
         .unwrap();
+    let request = srv
+        .app
+        .create_request(
+            &cli,
+            &report.id,
+            attest_app::workspace::RequestInput {
+                title: "Beta's access list".into(),
+                control: Some(control.id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let finding = srv
+        .app
+        .raise_finding(
+            &cli,
+            &report.id,
+            attest_app::workspace::FindingInput {
+                title: "Beta's exception".into(),
+                severity: "exception".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     srv.app
         .record_opinion(
             &cli,
@@ -307,6 +333,8 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         ("certificate_id", certificate.certificate.id),
         ("engagement_id", report.id),
         ("test_id", control_test.test.id),
+        ("request_id", request.request.id),
+        ("finding_id", finding.finding.id),
         ("letter_id", letter.id),
         ("audit_id", audit.id),
         ("review_id", review.id),

@@ -33,6 +33,8 @@ pub struct InvitationView {
     pub role: Role,
     /// Whether the address already has an account (then it signs in to accept).
     pub existing_account: bool,
+    /// For an auditor: the engagement (reference and title) and the last day of access.
+    pub engagement: Option<(String, Option<time::Date>)>,
 }
 
 fn role_check(caller: &Caller, role: Role) -> AppResult<()> {
@@ -65,17 +67,36 @@ impl App {
     pub async fn invite(&self, caller: &Caller, email: &str, role: Role) -> AppResult<Invited> {
         let org = caller.require(Permission::MembersManage)?;
         role_check(caller, role)?;
+        // An auditor invited this way is attached to no engagement and sees nothing until
+        // invited to one (`invite_auditor`).
+        self.invite_as(caller, org, email, role, None).await
+    }
+
+    /// Stores an invitation: for an auditor, with the engagement and the end of access.
+    pub(crate) async fn invite_as(
+        &self,
+        caller: &Caller,
+        org: OrgId,
+        email: &str,
+        role: Role,
+        auditor: Option<(String, Option<Timestamp>)>,
+    ) -> AppResult<Invited> {
         let email = normalise_email(email)?;
         if let Some(u) = store_user::by_email(&self.store, &email).await?
-            && store_user::membership(&self.store, org, u.id)
-                .await?
-                .is_some()
+            && let Some(m) = store_user::membership(&self.store, org, u.id).await?
+            && !(auditor.is_some() && m.role == Role::Auditor)
         {
             return Err(AppError::Conflict {
                 field: "email".into(),
-                message: "this person is already a member: change their role instead".into(),
+                message: if auditor.is_some() {
+                    "this person is a member of the organisation's staff: an auditor is external"
+                        .into()
+                } else {
+                    "this person is already a member: change their role instead".into()
+                },
             });
         }
+        let (engagement_id, access_until) = auditor.unzip();
         let token = secret::token();
         let now = Timestamp::now();
         let inv = Invitation {
@@ -89,6 +110,8 @@ impl App {
             expires_at: now.plus(self.config.invitation_ttl),
             accepted_at: None,
             revoked_at: None,
+            engagement_id,
+            access_until: access_until.flatten(),
         };
         let mut tx = self.store.begin().await?;
         store_inv::insert(&mut tx, &inv).await?;
@@ -144,7 +167,21 @@ impl App {
     pub async fn view_invitation(&self, token: &str) -> AppResult<InvitationView> {
         let inv = self.usable_invitation(token).await?;
         let org = attest_store::org::get(&self.store, inv.org_id).await?;
+        let engagement = match &inv.engagement_id {
+            Some(id) => attest_store::engagement::list(&self.store, inv.org_id)
+                .await?
+                .into_iter()
+                .find(|e| &e.id == id)
+                .map(|e| {
+                    (
+                        format!("{} {}", e.reference, e.title),
+                        inv.access_until.map(Timestamp::date),
+                    )
+                }),
+            None => None,
+        };
         Ok(InvitationView {
+            engagement,
             org_name: org.name,
             existing_account: store_user::by_email(&self.store, &inv.email)
                 .await?
@@ -215,10 +252,32 @@ impl App {
             role_since: now,
             created_at: now,
             deactivated_at: None,
-            expires_at: None,
-            engagement_id: None,
+            expires_at: inv.access_until,
+            engagement_id: inv.engagement_id.clone(),
         };
-        store_user::add_membership(&mut tx, &m, &inv.created_by).await?;
+        match (
+            &inv.engagement_id,
+            store_user::membership_in(&mut tx, inv.org_id, user_id).await?,
+        ) {
+            // An auditor of an earlier engagement is attached to the new one.
+            (Some(engagement), Some(before)) if before.role == Role::Auditor => {
+                store_user::attach_auditor(
+                    &mut tx,
+                    inv.org_id,
+                    user_id,
+                    engagement,
+                    inv.access_until,
+                )
+                .await?;
+            }
+            (_, Some(_)) => {
+                return Err(AppError::Conflict {
+                    field: "email".into(),
+                    message: "this person is already a member of the organisation".into(),
+                });
+            }
+            (_, None) => store_user::add_membership(&mut tx, &m, &inv.created_by).await?,
+        }
         let acting = Caller {
             actor: attest_domain::audit::Actor::User(user_id),
             user: Some(user_id),
@@ -238,6 +297,12 @@ impl App {
     pub async fn change_role(&self, caller: &Caller, user: UserId, role: Role) -> AppResult<()> {
         let org = caller.require(Permission::MembersManage)?;
         role_check(caller, role)?;
+        if role == Role::Auditor {
+            return Err(AppError::invalid(
+                "role",
+                "an auditor is invited from the engagement they audit (the role alone would show them nothing)",
+            ));
+        }
         let now = Timestamp::now();
         let mut tx = self.store.begin().await?;
         let before = store_user::membership_in(&mut tx, org, user)

@@ -241,6 +241,7 @@ impl App {
             user: Some(user.id),
             org: Some(org),
             role: None,
+            engagement: None,
             via: Via::Session(session.id_hash.clone()),
             ip: anon.ip.clone(),
             user_agent: anon.user_agent.clone(),
@@ -347,6 +348,9 @@ impl App {
             org: Some(org),
             // Until the session is complete, it grants no role at all.
             role: (state == SessionState::Active).then_some(m.role),
+            engagement: (m.role == Role::Auditor)
+                .then(|| m.engagement_id.clone())
+                .flatten(),
             via: Via::Session(session.id_hash.clone()),
             ip,
             user_agent,

@@ -230,9 +230,14 @@ impl App {
             },
             user: Some(t.user_id),
             org: Some(t.org_id),
-            // Never more than the member holds today, whatever the token says.
+            // Never more than the member holds today, whatever the token says; an auditor's
+            // token is an auditor's, whatever role it names.
+            engagement: membership
+                .as_ref()
+                .filter(|m| m.role == Role::Auditor)
+                .and_then(|m| m.engagement_id.clone()),
             role: membership.map(|m| {
-                if m.role.rank() < t.role.rank() {
+                if m.role == Role::Auditor || m.role.rank() < t.role.rank() {
                     m.role
                 } else {
                     t.role

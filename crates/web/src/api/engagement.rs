@@ -41,8 +41,8 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::EngagementManage), routes!(set_program))
         .api(perm(Permission::EngagementManage), routes!(add_subservice))
         .api(perm(Permission::EngagementManage), routes!(add_cuec))
-        .api(perm(Permission::EngagementManage), routes!(create_test))
-        .api(perm(Permission::EngagementManage), routes!(test_result))
+        .api(perm(Permission::EngagementWork), routes!(create_test))
+        .api(perm(Permission::EngagementWork), routes!(test_result))
 }
 
 /// Every engagement, latest period first.
@@ -284,6 +284,10 @@ async fn letter_pdf(
 pub struct TimelineQuery {
     /// Years to look back (1 to 10, default 3).
     pub years: Option<u32>,
+    /// Only this offering: `soc1` or `soc2`.
+    pub offering: Option<String>,
+    /// Only reports covering this service (id).
+    pub service: Option<String>,
 }
 
 /// Which days are covered by a report period, by a bridge letter, or are gaps (rule 3).
@@ -296,7 +300,12 @@ async fn coverage_timeline(
 ) -> Result<axum::Json<Value>, WebError> {
     json(
         &st.app
-            .coverage_timeline(&auth.caller, q.years.unwrap_or(3))
+            .coverage_timeline_of(
+                &auth.caller,
+                q.years.unwrap_or(3),
+                q.offering.as_deref(),
+                q.service.as_deref(),
+            )
             .await?,
     )
 }

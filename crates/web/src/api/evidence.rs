@@ -420,15 +420,24 @@ async fn download(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, WebError> {
     let (name, content_type, size, stream) = st.app.evidence_file(&auth.caller, &id).await?;
+    Ok(file_response(&name, &content_type, size, stream))
+}
+
+/// An evidence file as a download that no browser renders in the application's origin.
+pub(crate) fn file_response<S, E>(name: &str, content_type: &str, size: u64, stream: S) -> Response
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: Into<axum::BoxError>,
+{
     let mut resp = Response::new(Body::from_stream(stream));
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type)
+        HeaderValue::from_str(content_type)
             .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    h.insert(header::CONTENT_DISPOSITION, attachment(&name));
+    h.insert(header::CONTENT_DISPOSITION, attachment(name));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -437,7 +446,7 @@ async fn download(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    Ok(resp)
+    resp
 }
 
 /// A legal hold decision.

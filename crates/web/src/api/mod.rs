@@ -13,6 +13,7 @@ mod policy;
 pub(crate) mod program;
 pub(crate) mod risk;
 mod soa;
+pub(crate) mod workspace;
 
 use attest_app::Permission;
 use http::Method;
@@ -52,6 +53,7 @@ pub fn register(r: Registry) -> Registry {
     let r = objective::register(r);
     let r = internal_audit::register(r);
     let r = engagement::register(r);
+    let r = workspace::register(r);
     identity::register(r)
 }
 

@@ -4,7 +4,6 @@
 use askama::Template;
 use attest_app::engagement::{
     CertificateView, CoverageTimeline, EngagementDetail, LetterView, ProgramView, SubserviceInput,
-    TestInput,
 };
 use attest_app::{AppError, Permission};
 use attest_domain::engagement::{Cover, EngagementKind, EngagementStatus, Opinion, TrustCategory};
@@ -32,18 +31,6 @@ pub(super) fn register(r: Registry) -> Registry {
     r.page(Method::GET, "/engagements", read, list)
         .page(Method::POST, "/engagements", manage, create)
         .page(Method::GET, "/engagements/{engagement_id}", read, show)
-        .page(
-            Method::POST,
-            "/engagements/{engagement_id}/tests",
-            manage,
-            draw,
-        )
-        .page(
-            Method::POST,
-            "/engagements/{engagement_id}/tests/{test_id}/results",
-            manage,
-            result,
-        )
         .page(
             Method::POST,
             "/engagements/{engagement_id}/status",
@@ -123,6 +110,9 @@ struct ListPage {
     services: Vec<(String, String)>,
     certificates: Vec<CertificateView>,
     programs: Vec<ProgramView>,
+    sample_table: attest_domain::sampling::SampleTable,
+    /// Per offering and service: (label, gap days, timeline SVG).
+    rows: Vec<(String, i64, String)>,
     can_manage: bool,
     error: Option<String>,
 }
@@ -162,9 +152,30 @@ async fn list_view(
         .soc_programs(&auth.caller)
         .await
         .map_err(WebError::page)?;
+    let sample_table = st
+        .app
+        .sample_table(&auth.caller)
+        .await
+        .map_err(WebError::page)?;
+    let rows = st
+        .app
+        .coverage_rows(&auth.caller, 3)
+        .await
+        .map_err(WebError::page)?
+        .into_iter()
+        .map(|r| {
+            let label = match &r.service {
+                Some(s) => format!("{} · {s}", r.offering),
+                None => format!("{} · all services", r.offering),
+            };
+            (label, r.timeline.gap_days, timeline_svg(&r.timeline))
+        })
+        .collect();
     let page = ListPage {
         certificates,
         programs,
+        sample_table,
+        rows,
         shell: Shell::new(st, auth, "Engagements", "engagements").await?,
         svg: timeline_svg(&timeline),
         engagements,
@@ -188,6 +199,15 @@ async fn list_view(
     } else {
         render(&page)
     })
+}
+
+/// The engagements page answering a form with an error.
+pub(super) async fn list_error(
+    st: &AppState,
+    auth: &Auth,
+    error: String,
+) -> Result<Response, WebError> {
+    list_view(st, auth, Some(error)).await
 }
 
 async fn list(
@@ -484,61 +504,5 @@ async fn subservice(
             },
         )
         .await;
-    back(&st, &auth, &id, r).await
-}
-
-async fn draw(
-    State(st): State<AppState>,
-    Extension(auth): Extension<Auth>,
-    ApiPath(id): ApiPath<String>,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    let p = pairs(&body);
-    let r = match one(&p, "population").trim().parse::<u32>() {
-        Ok(population) => {
-            st.app
-                .create_control_test(
-                    &auth.caller,
-                    &id,
-                    TestInput {
-                        control: one(&p, "control"),
-                        kind: one(&p, "kind"),
-                        population,
-                        population_note: one(&p, "population_note"),
-                        seed: None,
-                    },
-                )
-                .await
-        }
-        Err(_) => Err(AppError::invalid(
-            "population",
-            "give the number of occurrences",
-        )),
-    };
-    back(&st, &auth, &id, r).await
-}
-
-async fn result(
-    State(st): State<AppState>,
-    Extension(auth): Extension<Auth>,
-    ApiPath((id, test)): ApiPath<(String, String)>,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    let p = pairs(&body);
-    let r = match one(&p, "item").trim().parse::<u32>() {
-        Ok(item) => {
-            st.app
-                .record_test_result(
-                    &auth.caller,
-                    &id,
-                    &test,
-                    item,
-                    &one(&p, "result"),
-                    &one(&p, "note"),
-                )
-                .await
-        }
-        Err(_) => Err(AppError::invalid("item", "choose a drawn item")),
-    };
     back(&st, &auth, &id, r).await
 }

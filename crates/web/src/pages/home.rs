@@ -18,12 +18,8 @@ use crate::error::{ApiQuery, WebError};
 use crate::routes::{Access, Registry};
 
 pub(super) fn register(r: Registry) -> Registry {
-    r.page(
-        Method::GET,
-        "/",
-        Access::Perm(Permission::ProgramRead),
-        home,
-    )
+    // Any signed-in member: an auditor, who reads no program, is sent to their engagement.
+    r.page(Method::GET, "/", Access::SignedIn, home)
 }
 
 #[derive(Template)]
@@ -63,6 +59,14 @@ async fn home(
     Extension(auth): Extension<Auth>,
     ApiQuery(q): ApiQuery<HomeQuery>,
 ) -> Result<Response, WebError> {
+    if auth.caller.require(Permission::ProgramRead).is_err()
+        && auth.caller.require(Permission::EngagementWork).is_ok()
+    {
+        return Ok(super::see_other("/audit"));
+    }
+    if let Err(e) = auth.caller.require(Permission::ProgramRead) {
+        return Err(WebError::page(e));
+    }
     let shell = Shell::new(&st, &auth, "Dashboard", "home")
         .await?
         .notice_code(

@@ -14,6 +14,7 @@ mod program;
 mod risk;
 mod signin;
 mod soa;
+mod workspace;
 
 use askama::Template;
 use attest_app::{AppError, Permission};
@@ -62,6 +63,7 @@ pub fn register(r: Registry) -> Registry {
     let r = objective::register(r);
     let r = internal_audit::register(r);
     let r = engagement::register(r);
+    let r = workspace::register(r);
     admin::register(r)
 }
 
@@ -183,6 +185,13 @@ const AREAS: &[(&str, &str, &str, &str, Permission)] = &[
         "/engagements",
         "engagements",
         Permission::ProgramRead,
+    ),
+    (
+        "Compliance program",
+        "Audit requests",
+        "/requests",
+        "requests",
+        Permission::RequestAnswer,
     ),
     (
         "Compliance program",
