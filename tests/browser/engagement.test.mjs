@@ -218,6 +218,15 @@ test('issue a SOC 2 Type 2, then a SOC 3 and a bridge letter', async () => {
     assert(stdout.includes(want), `the letter says ${want}`);
   }
 
+  // The report the auditor handed over is kept with the engagement, as a PDF.
+  await page.goto(soc2);
+  await page.fill('#doc-title', 'SOC 2 Type 2 report 2025-2026');
+  await page.setInputFiles('#doc-file', file);
+  await page.getByRole('button', { name: 'Add document', exact: true }).click();
+  await expectAt(page, new URL(soc2).pathname);
+  const docs = await page.locator('#eng-documents').innerText();
+  assert(docs.includes('SOC 2 Type 2 report 2025-2026') && /[0-9a-f]{64}/.test(docs), docs);
+
   // A SOC 3 over the same period rests on the SOC 2.
   await page.goto(`${attest.url}/engagements`);
   await page.selectOption('#eng-kind', 'soc3');

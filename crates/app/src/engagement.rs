@@ -954,6 +954,8 @@ pub struct EngagementDetail {
     pub cuecs: Vec<Cuec>,
     /// The controls tested, with their samples and results.
     pub tests: Vec<TestView>,
+    /// The documents it issued (withdrawn ones included, marked).
+    pub documents: Vec<attest_store::workspace::Document>,
 }
 
 /// The result of testing one sampled item.
@@ -1022,6 +1024,7 @@ impl App {
             subservice_orgs: store_eng::subservices(&self.store, org, &e.id).await?,
             cuecs: store_eng::cuecs(&self.store, org, &e.id).await?,
             tests,
+            documents: attest_store::workspace::documents(&self.store, org, Some(&e.id)).await?,
             engagement: e,
         })
     }

@@ -7,6 +7,7 @@ pub mod authz;
 pub mod backup;
 pub mod control;
 pub mod coverage;
+pub mod documents;
 pub mod engagement;
 mod error;
 pub mod evidence;

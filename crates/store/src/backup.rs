@@ -110,6 +110,7 @@ pub const TABLES: &[Table] = &[
     t("request_evidence", "request_id, evidence_id"),
     t("engagement_findings", "id"),
     t("engagement_comments", "id"),
+    t("engagement_documents", "id"),
 ];
 
 /// A column's portable type.

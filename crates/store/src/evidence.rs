@@ -176,10 +176,11 @@ pub async fn all_blobs(store: &Store) -> StoreResult<Vec<(String, String, i64)>>
     )
 }
 
-/// How many evidence rows not disposed of use a blob.
+/// How many evidence rows not disposed of, and engagement documents, use a blob.
 pub async fn blob_users(tx: &mut Tx, org: OrgId, sha256: &str) -> StoreResult<i64> {
     let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM evidence WHERE org_id = $1 AND sha256 = $2 AND disposed_at IS NULL",
+        "SELECT (SELECT COUNT(*) FROM evidence WHERE org_id = $1 AND sha256 = $2 AND disposed_at IS NULL) \
+         + (SELECT COUNT(*) FROM engagement_documents WHERE org_id = $1 AND sha256 = $2)",
     )
     .bind(org.to_string())
     .bind(sha256)

@@ -482,3 +482,123 @@ pub async fn set_sample_table(
     .await?;
     Ok(())
 }
+
+/// A document an engagement issues (a file in the blob store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Document {
+    /// Id (UUID).
+    pub id: String,
+    /// The engagement.
+    pub engagement_id: String,
+    /// `report`, `certificate`, `soa` or `assessment-report`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// `en` or `ko`.
+    pub language: String,
+    /// The file's SHA-256 (hex).
+    pub sha256: String,
+    /// Bytes.
+    pub size: i64,
+    /// Sniffed content type.
+    pub content_type: String,
+    /// Sanitised file name.
+    pub file_name: String,
+    /// Who added it.
+    pub uploaded_by: String,
+    /// When.
+    pub created_at: Timestamp,
+    /// When it was withdrawn (superseded or pulled).
+    pub withdrawn_at: Option<Timestamp>,
+}
+
+type DocumentRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+);
+
+/// Stores a document.
+pub async fn insert_document(tx: &mut Tx, org: OrgId, d: &Document) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO engagement_documents (id, org_id, engagement_id, kind, title, language, sha256, \
+         size, content_type, file_name, uploaded_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&d.id)
+    .bind(org.to_string())
+    .bind(&d.engagement_id)
+    .bind(&d.kind)
+    .bind(&d.title)
+    .bind(&d.language)
+    .bind(&d.sha256)
+    .bind(d.size)
+    .bind(&d.content_type)
+    .bind(&d.file_name)
+    .bind(&d.uploaded_by)
+    .bind(d.created_at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Withdraws a document; false when there is no such live document.
+pub async fn withdraw_document(
+    tx: &mut Tx,
+    org: OrgId,
+    id: &str,
+    at: Timestamp,
+) -> StoreResult<bool> {
+    let r = sqlx::query(
+        "UPDATE engagement_documents SET withdrawn_at = $3 WHERE org_id = $1 AND id = $2 AND withdrawn_at IS NULL",
+    )
+    .bind(org.to_string())
+    .bind(id)
+    .bind(at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The documents of an engagement (every engagement when none), oldest first.
+pub async fn documents(
+    store: &Store,
+    org: OrgId,
+    engagement: Option<&str>,
+) -> StoreResult<Vec<Document>> {
+    let rows: Vec<DocumentRow> = sqlx::query_as(
+        "SELECT id, engagement_id, kind, title, language, sha256, size, content_type, file_name, \
+         uploaded_by, created_at, withdrawn_at FROM engagement_documents \
+         WHERE org_id = $1 AND ($2 IS NULL OR engagement_id = $2) ORDER BY created_at, id",
+    )
+    .bind(org.to_string())
+    .bind(engagement)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Document {
+            id: r.0,
+            engagement_id: r.1,
+            kind: r.2,
+            title: r.3,
+            language: r.4,
+            sha256: r.5,
+            size: r.6,
+            content_type: r.7,
+            file_name: r.8,
+            uploaded_by: r.9,
+            created_at: Timestamp::from_micros(r.10),
+            withdrawn_at: r.11.map(Timestamp::from_micros),
+        })
+        .collect())
+}

@@ -308,6 +308,21 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         .await
         .unwrap();
     srv.app.issue_engagement(&cli, &report.id).await.unwrap();
+    let document = srv
+        .app
+        .add_document(
+            &cli,
+            &report.id,
+            "report",
+            "Beta's SOC 2 report",
+            "en",
+            "beta.pdf",
+            futures::stream::iter(vec![Ok::<_, String>(bytes::Bytes::from_static(
+                b"%PDF-1.7\nBeta's report\n",
+            ))]),
+        )
+        .await
+        .unwrap();
     let letter = srv
         .app
         .create_bridge_letter(&cli, &report.id, d("2026-02-28"), "Beta's CEO", "", "en")
@@ -334,6 +349,7 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         ("engagement_id", report.id),
         ("test_id", control_test.test.id),
         ("request_id", request.request.id),
+        ("document_id", document.id),
         ("finding_id", finding.finding.id),
         ("letter_id", letter.id),
         ("audit_id", audit.id),

@@ -720,3 +720,111 @@ server_test!(
         );
     }
 );
+
+server_test!(
+    an_engagement_issues_pdf_documents,
+    |srv: TestServer| async move {
+        let (_org, cm, _co, _) = setup(&srv, "Documented").await;
+        let soc2 = engagement(
+            &cm,
+            json!({"kind": "soc2-type2", "firm": "Example LLP", "start": "2025-01-01", "end": "2025-12-31"}),
+        )
+        .await;
+        let upload = |kind: &str, bytes: &'static [u8]| {
+            reqwest::multipart::Form::new()
+                .text("kind", kind.to_owned())
+                .text("title", "SOC 2 Type 2 report 2025")
+                .text("language", "en")
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name("soc2-2025.pdf"),
+                )
+        };
+        let send = |f: reqwest::multipart::Form| {
+            cm.client
+                .post(format!("{}/api/v1/engagements/{soc2}/documents", cm.url))
+                .header("x-csrf-token", &cm.csrf)
+                .multipart(f)
+                .send()
+        };
+        let e = json_of(
+            send(upload("report", b"just text, not a PDF"))
+                .await
+                .unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(e["error"]["field"], "file", "{e}");
+        let e = json_of(
+            send(upload("certificate", b"%PDF-1.7\n")).await.unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(e["error"]["field"], "kind", "{e}");
+        let d = json_of(
+            send(upload("report", b"%PDF-1.7\nThe report\n"))
+                .await
+                .unwrap(),
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(d["content_type"], "application/pdf");
+        let id = d["id"].as_str().unwrap();
+        let detail = json_of(
+            cm.api(Method::GET, &format!("/api/v1/engagements/{soc2}"), None)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(detail["documents"][0]["id"], id);
+        let file = cm
+            .api(
+                Method::GET,
+                &format!("/api/v1/engagements/{soc2}/documents/{id}/file"),
+                None,
+            )
+            .await;
+        assert_eq!(file.status(), StatusCode::OK);
+        assert!(file.bytes().await.unwrap().starts_with(b"%PDF-1.7"));
+        let viewer = srv.sign_in(_org.email(Role::Viewer), PASSWORD).await;
+        assert_eq!(
+            viewer
+                .api(
+                    Method::DELETE,
+                    &format!("/api/v1/engagements/{soc2}/documents/{id}"),
+                    None
+                )
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            cm.api(
+                Method::DELETE,
+                &format!("/api/v1/engagements/{soc2}/documents/{id}"),
+                None
+            )
+            .await
+            .status(),
+            StatusCode::NO_CONTENT
+        );
+        let e = json_of(
+            cm.api(
+                Method::DELETE,
+                &format!("/api/v1/engagements/{soc2}/documents/{id}"),
+                None,
+            )
+            .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        assert_eq!(e["error"]["field"], "id");
+        let detail = json_of(
+            cm.api(Method::GET, &format!("/api/v1/engagements/{soc2}"), None)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(detail["documents"][0]["withdrawn_at"].is_string());
+    }
+);

@@ -41,6 +41,12 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::EngagementManage), routes!(set_program))
         .api(perm(Permission::EngagementManage), routes!(add_subservice))
         .api(perm(Permission::EngagementManage), routes!(add_cuec))
+        .api(perm(Permission::EngagementManage), routes!(add_document))
+        .api(perm(Permission::ProgramRead), routes!(document_file))
+        .api(
+            perm(Permission::EngagementManage),
+            routes!(withdraw_document),
+        )
         .api(perm(Permission::EngagementWork), routes!(create_test))
         .api(perm(Permission::EngagementWork), routes!(test_result))
 }
@@ -590,4 +596,117 @@ async fn test_result(
             .record_test_result(&auth.caller, &id, &test, b.item, &b.result, &b.note)
             .await?,
     )
+}
+
+/// Reads a document upload: `kind`, `title`, `language`, then `file` (last).
+pub(crate) async fn document_upload(
+    st: &AppState,
+    auth: &Auth,
+    id: &str,
+    mut mp: axum::extract::Multipart,
+) -> Result<attest_store::workspace::Document, attest_app::AppError> {
+    use futures::TryStreamExt;
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        attest_app::AppError::invalid(
+            "file",
+            format!("the upload is malformed: {}", e.body_text()),
+        )
+    };
+    let mut fields: std::collections::BTreeMap<String, String> = Default::default();
+    loop {
+        let Some(mut field) = mp.next_field().await.map_err(malformed)? else {
+            return Err(attest_app::AppError::invalid(
+                "file",
+                "no `file` field: send the file last, after kind, title and language",
+            ));
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or("document.pdf").to_owned();
+            let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+            let language = match get("language") {
+                l if l.is_empty() => "en".to_owned(),
+                l => l,
+            };
+            let body = Box::pin(field.map_err(|e| e.body_text()));
+            return st
+                .app
+                .add_document(
+                    &auth.caller,
+                    id,
+                    &get("kind"),
+                    &get("title"),
+                    &language,
+                    &file_name,
+                    body,
+                )
+                .await;
+        }
+        if !matches!(name.as_str(), "kind" | "title" | "language" | "_csrf") {
+            return Err(attest_app::AppError::invalid(
+                &name,
+                format!("unknown field `{name}` (expected kind, title, language, file)"),
+            ));
+        }
+        let mut text = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+            if text.len() + chunk.len() > 4096 {
+                return Err(attest_app::AppError::invalid(
+                    &name,
+                    format!("the field `{name}` is longer than 4 KiB"),
+                ));
+            }
+            text.extend_from_slice(&chunk);
+        }
+        let text = String::from_utf8(text).map_err(|_| {
+            attest_app::AppError::invalid(&name, format!("the field `{name}` is not UTF-8 text"))
+        })?;
+        fields.insert(name, text);
+    }
+}
+
+/// Adds a document the engagement issues (multipart: kind, title, language, then the PDF).
+#[utoipa::path(post, path = "/api/v1/engagements/{engagement_id}/documents", tag = "engagements",
+    params(("engagement_id" = String, Path, description = "Engagement id or reference")),
+    request_body(content_type = "multipart/form-data", description = "kind (report, certificate, soa, assessment-report), title, language (en, ko), file (a PDF, last)"),
+    responses((status = 201, body = Object), (status = 422, body = ErrorBody)))]
+async fn add_document(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    mp: axum::extract::Multipart,
+) -> Result<(StatusCode, axum::Json<Value>), WebError> {
+    let d = document_upload(&st, &auth, &id, mp).await?;
+    Ok((StatusCode::CREATED, json(&d)?))
+}
+
+/// A document's file.
+#[utoipa::path(get, path = "/api/v1/engagements/{engagement_id}/documents/{document_id}/file", tag = "engagements",
+    params(("engagement_id" = String, Path, description = "Engagement id or reference"), ("document_id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The PDF", content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
+async fn document_file(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path((id, doc)): Path<(String, String)>,
+) -> Result<axum::response::Response, WebError> {
+    let (name, content_type, size, stream) = st.app.document_file(&auth.caller, &id, &doc).await?;
+    Ok(super::evidence::file_response(
+        &name,
+        &content_type,
+        size,
+        stream,
+    ))
+}
+
+/// Withdraws a document (it stays on record).
+#[utoipa::path(delete, path = "/api/v1/engagements/{engagement_id}/documents/{document_id}", tag = "engagements",
+    params(("engagement_id" = String, Path, description = "Engagement id or reference"), ("document_id" = String, Path, description = "Document id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn withdraw_document(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path((id, doc)): Path<(String, String)>,
+) -> Result<StatusCode, WebError> {
+    st.app.withdraw_document(&auth.caller, &id, &doc).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -67,6 +67,18 @@ pub(super) fn register(r: Registry) -> Registry {
             manage,
             subservice,
         )
+        .page(
+            Method::POST,
+            "/engagements/{engagement_id}/documents",
+            manage,
+            add_document,
+        )
+        .page(
+            Method::POST,
+            "/engagements/{engagement_id}/documents/{document_id}/withdraw",
+            manage,
+            withdraw_document,
+        )
         .page(Method::POST, "/certificates", manage, add_certificate)
         .page(Method::POST, "/soc-programs", manage, set_program)
 }
@@ -264,6 +276,8 @@ struct OnePage {
     opinions: Vec<(&'static str, &'static str)>,
     open: bool,
     bridgeable: bool,
+    /// The kinds of document this engagement issues.
+    doc_kinds: &'static [&'static str],
     can_manage: bool,
     error: Option<String>,
 }
@@ -315,6 +329,7 @@ async fn one_view(
             .collect(),
         open: e.status.is_open(),
         bridgeable: e.status == S::Issued && e.kind.is_soc() && e.kind != EngagementKind::Soc3,
+        doc_kinds: attest_app::documents::document_kinds(e.kind),
         can_manage: auth.caller.require(Permission::EngagementManage).is_ok(),
         error: error.clone(),
         e,
@@ -504,5 +519,24 @@ async fn subservice(
             },
         )
         .await;
+    back(&st, &auth, &id, r).await
+}
+
+async fn add_document(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(id): ApiPath<String>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let r = crate::api::engagement::document_upload(&st, &auth, &id, mp).await;
+    back(&st, &auth, &id, r).await
+}
+
+async fn withdraw_document(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath((id, doc)): ApiPath<(String, String)>,
+) -> Result<Response, WebError> {
+    let r = st.app.withdraw_document(&auth.caller, &id, &doc).await;
     back(&st, &auth, &id, r).await
 }

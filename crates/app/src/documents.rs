@@ -1,0 +1,174 @@
+//! The documents an engagement issues: the report of a SOC examination, the certificate, the
+//! Statement of Applicability and the assessment report of an ISO audit. They are files the
+//! auditor hands over (PDF), stored in the blob store under their SHA-256, never changed:
+//! a corrected document is added and the old one withdrawn. The trust portal serves them.
+
+use attest_domain::Timestamp;
+use attest_domain::engagement::EngagementKind;
+use attest_store::workspace::{self as store_ws, Document};
+use bytes::Bytes;
+use futures::Stream;
+use futures::stream::BoxStream;
+
+use crate::audit_trail::{Event, record};
+use crate::risk::text;
+use crate::{App, AppError, AppResult, Caller, Permission};
+
+/// The kinds of document an engagement of this kind issues.
+pub fn document_kinds(kind: EngagementKind) -> &'static [&'static str] {
+    if kind.is_soc() {
+        &["report"]
+    } else if kind == EngagementKind::Internal {
+        &["assessment-report"]
+    } else {
+        &["certificate", "soa", "assessment-report"]
+    }
+}
+
+impl App {
+    /// Adds a document an engagement issues (a PDF), while the engagement is not withdrawn.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_document<S, E>(
+        &self,
+        caller: &Caller,
+        key: &str,
+        kind: &str,
+        title: &str,
+        language: &str,
+        file_name: &str,
+        body: S,
+    ) -> AppResult<Document>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let org = caller.require(Permission::EngagementManage)?;
+        let e = self.find_engagement(org, key).await?;
+        let allowed = document_kinds(e.kind);
+        if !allowed.contains(&kind) {
+            return Err(AppError::invalid(
+                "kind",
+                format!(
+                    "a {} issues {}, not `{kind}`",
+                    e.kind.label(),
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        let title = text("title", title, 300, true)?;
+        if !matches!(language, "en" | "ko") {
+            return Err(AppError::invalid(
+                "language",
+                format!("unknown language `{language}` (expected en or ko)"),
+            ));
+        }
+        if e.status == attest_domain::engagement::EngagementStatus::Withdrawn {
+            return Err(AppError::Rule {
+                rule: "engagement-closed",
+                message: format!("{} was withdrawn: it issues nothing", e.reference),
+            });
+        }
+        let stored = self
+            .blobs
+            .put_stream(org, body, self.config.upload_limit, None)
+            .await?;
+        let content_type = crate::evidence::sniff(&stored.head);
+        let sha = hex::encode(stored.sha256);
+        if content_type != "application/pdf" {
+            if !stored.deduplicated {
+                // Nothing refers to these bytes: they leave with the refusal.
+                let _ = self.blobs.delete(org, &stored.sha256).await;
+            }
+            return Err(AppError::invalid(
+                "file",
+                format!("a {kind} is a PDF; this file is {content_type}"),
+            ));
+        }
+        let now = Timestamp::now();
+        let d = Document {
+            id: uuid::Uuid::now_v7().to_string(),
+            engagement_id: e.id.clone(),
+            kind: kind.to_owned(),
+            title,
+            language: language.to_owned(),
+            sha256: sha.clone(),
+            size: stored.size as i64,
+            content_type: content_type.clone(),
+            file_name: attest_domain::evidence::sanitise_file_name(file_name),
+            uploaded_by: caller.actor_text(),
+            created_at: now,
+            withdrawn_at: None,
+        };
+        let mut tx = self.store.begin().await?;
+        attest_store::evidence::put_blob(&mut tx, org, &sha, d.size, &content_type, now).await?;
+        store_ws::insert_document(&mut tx, org, &d).await?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "engagement.document", "engagement", &e.id).after(&d),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    /// Withdraws a document (it stays on record; the portal stops offering it).
+    pub async fn withdraw_document(&self, caller: &Caller, key: &str, id: &str) -> AppResult<()> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let e = self.find_engagement(org, key).await?;
+        let doc = store_ws::documents(&self.store, org, Some(&e.id))
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or(AppError::NotFound("document"))?;
+        let mut tx = self.store.begin().await?;
+        if !store_ws::withdraw_document(&mut tx, org, id, Timestamp::now()).await? {
+            return Err(AppError::Conflict {
+                field: "id".into(),
+                message: "this document was already withdrawn".into(),
+            });
+        }
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "engagement.document_withdraw", "engagement", &e.id).before(&doc),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The documents of an engagement, oldest first.
+    pub async fn documents(&self, caller: &Caller, key: &str) -> AppResult<Vec<Document>> {
+        let org = caller.require(Permission::ProgramRead)?;
+        let e = self.find_engagement(org, key).await?;
+        Ok(store_ws::documents(&self.store, org, Some(&e.id)).await?)
+    }
+
+    /// A document's file for staff: (file name, content type, size, stream).
+    pub async fn document_file(
+        &self,
+        caller: &Caller,
+        key: &str,
+        id: &str,
+    ) -> AppResult<(
+        String,
+        String,
+        u64,
+        BoxStream<'static, attest_blobs::BlobResult<Bytes>>,
+    )> {
+        let org = caller.require(Permission::ProgramRead)?;
+        let e = self.find_engagement(org, key).await?;
+        let d = store_ws::documents(&self.store, org, Some(&e.id))
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or(AppError::NotFound("document"))?;
+        let hash: [u8; 32] = hex::decode(&d.sha256)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| AppError::Internal(format!("document {}: bad sha256", d.id)))?;
+        let (size, stream) = self.blobs.get(org, &hash).await?;
+        Ok((d.file_name, d.content_type, size, stream))
+    }
+}
