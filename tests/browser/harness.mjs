@@ -54,7 +54,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts `attest serve` on a free loopback port with a fresh data directory and waits until
- * `/healthz` answers 200. Returns `{url, dataDir, stop(), init(org, email)}`.
+ * `/healthz` answers 200. Returns `{url, dataDir, stop(), init(org, email), cli(args)}`.
  */
 export async function startAttest() {
   const dataDir = await mkdtemp(join(tmpdir(), 'attest-browser-'));
@@ -124,7 +124,16 @@ export async function startAttest() {
     return m[1];
   }
 
-  return { url, dataDir, stop, init };
+  /** Runs an `attest` command on this server's data directory; returns its stdout. */
+  async function cli(args) {
+    const { stdout } = await promisify(execFile)(ATTEST_BIN, [...args, '--data-dir', dataDir], {
+      cwd: dataDir,
+      env,
+    });
+    return stdout;
+  }
+
+  return { url, dataDir, stop, init, cli };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -62,11 +62,13 @@ pub enum Permission {
     EngagementWork,
     /// Answer the audit requests assigned to oneself, with evidence and comments.
     RequestAnswer,
+    /// Run the trust portal: settings, offerings, their texts, published documents.
+    PortalManage,
 }
 
 impl Permission {
     /// Every permission (for the route-enumeration test and documentation).
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 24] = [
         Permission::ProgramRead,
         Permission::OrgManage,
         Permission::MembersRead,
@@ -90,6 +92,7 @@ impl Permission {
         Permission::EngagementManage,
         Permission::EngagementWork,
         Permission::RequestAnswer,
+        Permission::PortalManage,
     ];
 }
 
@@ -116,7 +119,8 @@ pub fn allows(role: Role, p: Permission) -> bool {
         | P::EvidenceHold
         | P::RiskManage
         | P::IsmsManage
-        | P::EngagementManage => matches!(role, R::Owner | R::ComplianceManager),
+        | P::EngagementManage
+        | P::PortalManage => matches!(role, R::Owner | R::ComplianceManager),
         P::ControlUpdateOwn | P::RequestAnswer => {
             matches!(role, R::Owner | R::ComplianceManager | R::ControlOwner)
         }

@@ -98,6 +98,7 @@ impl App {
             uploaded_by: caller.actor_text(),
             created_at: now,
             withdrawn_at: None,
+            published_at: None,
         };
         let mut tx = self.store.begin().await?;
         attest_store::evidence::put_blob(&mut tx, org, &sha, d.size, &content_type, now).await?;

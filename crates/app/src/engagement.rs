@@ -728,7 +728,7 @@ pub struct ProgramView {
     pub upcoming: Vec<PlannedReport>,
 }
 
-fn certificate_view(c: Certificate, today: Date) -> CertificateView {
+pub(crate) fn certificate_view(c: Certificate, today: Date) -> CertificateView {
     CertificateView {
         status: certificate_status(&c.standard, c.state, c.expires_on, today),
         milestones: certificate_milestones(c.issued_on, c.expires_on).to_vec(),

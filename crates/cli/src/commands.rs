@@ -150,6 +150,39 @@ pub async fn run(
             let caller = org_caller(&app, org.as_deref()).await?;
             crate::engagement::bridge_letter(&app, &caller, c).await
         }
+        Command::Demo(crate::DemoCommand::Load) => {
+            let app = open_app(&config).await?;
+            let done = match app.load_demo().await {
+                Ok(d) => d,
+                Err(attest_app::AppError::Conflict { .. }) => {
+                    eprintln!(
+                        "The demo organisation \"{}\" already exists in this database.",
+                        attest_app::demo::DEMO_ORG
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let base = config.public_url();
+            let base = base.trim_end_matches('/');
+            println!(
+                "Loaded the demo organisation \"{}\".",
+                attest_app::demo::DEMO_ORG
+            );
+            println!(
+                "Trust portal:  {base}/trust/{}  (Korean: {base}/trust/{}?lang=ko)",
+                done.slug, done.slug
+            );
+            match done.one_time_password {
+                Some(p) => {
+                    println!("Staff sign-in: {base}/login");
+                    println!("  e-mail:            {}", done.email);
+                    println!("  one-time password: {p}");
+                }
+                None => println!("Staff sign-in: {base}/login as {}", done.email),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Policy(c) => {
             let app = open_app(&config).await?;
             let caller = org_caller(&app, org.as_deref()).await?;

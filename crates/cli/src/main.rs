@@ -64,6 +64,14 @@ struct Cli {
     command: Command,
 }
 
+/// `attest demo …`
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Loads the demo organisation (Hanbit Cloud) with engagements, certificates, documents
+    /// and a published trust portal; prints the portal's address and the staff sign-in.
+    Load,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs the web server (UI, API and trust portal) until stopped with Ctrl-C or SIGTERM.
@@ -136,6 +144,10 @@ enum Command {
     /// Bridge letters after an issued SOC report.
     #[command(subcommand, name = "bridge-letter")]
     BridgeLetter(engagement::BridgeLetterCommand),
+    /// The demo data set: `attest demo load` makes a fictional cloud provider with a full
+    /// trust portal in English and Korean, and prints where to look.
+    #[command(subcommand)]
+    Demo(DemoCommand),
     /// Policies and procedures: list, templates, create, show, PDF.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),

@@ -6,6 +6,7 @@ pub mod bridge_letter;
 pub mod markdown;
 pub mod pdf;
 pub mod policy;
+pub mod sample;
 pub mod soa;
 
 /// Why a document could not be made.

@@ -14,6 +14,7 @@ CREATE TABLE engagement_documents (
     file_name      TEXT NOT NULL,
     uploaded_by    TEXT NOT NULL,
     created_at     BIGINT NOT NULL,
-    withdrawn_at   BIGINT
+    withdrawn_at   BIGINT,
+    published_at   BIGINT
 );
 CREATE INDEX engagement_documents_engagement ON engagement_documents (engagement_id, created_at);

@@ -111,6 +111,10 @@ pub const TABLES: &[Table] = &[
     t("engagement_findings", "id"),
     t("engagement_comments", "id"),
     t("engagement_documents", "id"),
+    t("portal_settings", "org_id"),
+    t("portal_offerings", "id"),
+    t("portal_faqs", "id"),
+    t("portal_resources", "id"),
 ];
 
 /// A column's portable type.

@@ -22,6 +22,7 @@ pub mod nonconformity;
 pub mod objective;
 pub mod org;
 pub mod policy;
+pub mod portal;
 pub mod risk;
 pub mod session;
 pub mod soa;

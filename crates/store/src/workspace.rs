@@ -510,6 +510,8 @@ pub struct Document {
     pub created_at: Timestamp,
     /// When it was withdrawn (superseded or pulled).
     pub withdrawn_at: Option<Timestamp>,
+    /// When it was published on the trust portal (none: not published).
+    pub published_at: Option<Timestamp>,
 }
 
 type DocumentRow = (
@@ -524,6 +526,7 @@ type DocumentRow = (
     String,
     String,
     i64,
+    Option<i64>,
     Option<i64>,
 );
 
@@ -577,7 +580,7 @@ pub async fn documents(
 ) -> StoreResult<Vec<Document>> {
     let rows: Vec<DocumentRow> = sqlx::query_as(
         "SELECT id, engagement_id, kind, title, language, sha256, size, content_type, file_name, \
-         uploaded_by, created_at, withdrawn_at FROM engagement_documents \
+         uploaded_by, created_at, withdrawn_at, published_at FROM engagement_documents \
          WHERE org_id = $1 AND ($2 IS NULL OR engagement_id = $2) ORDER BY created_at, id",
     )
     .bind(org.to_string())
@@ -599,6 +602,26 @@ pub async fn documents(
             uploaded_by: r.9,
             created_at: Timestamp::from_micros(r.10),
             withdrawn_at: r.11.map(Timestamp::from_micros),
+            published_at: r.12.map(Timestamp::from_micros),
         })
         .collect())
+}
+
+/// Publishes a live document on the trust portal, or takes it off; false when there is no
+/// such live document.
+pub async fn publish_document(
+    tx: &mut Tx,
+    org: OrgId,
+    id: &str,
+    at: Option<Timestamp>,
+) -> StoreResult<bool> {
+    let r = sqlx::query(
+        "UPDATE engagement_documents SET published_at = $3 WHERE org_id = $1 AND id = $2 AND withdrawn_at IS NULL",
+    )
+    .bind(org.to_string())
+    .bind(id)
+    .bind(at.map(Timestamp::as_micros))
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }

@@ -6,6 +6,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 pub mod error;
+pub mod i18n;
 pub mod pages;
 pub mod routes;
 mod security;

@@ -23,6 +23,10 @@ const PUBLIC: &[&str] = &[
     "/sso/start",
     "/sso/callback",
     "/assets/{file}",
+    "/trust/{slug}",
+    "/trust/{slug}/brand.css",
+    "/trust/{slug}/documents/{document_id}",
+    "/trust/{slug}/{offering}",
 ];
 
 /// Path parameters filled with objects of the *other* organisation.
@@ -323,6 +327,33 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         )
         .await
         .unwrap();
+    let offering = srv
+        .app
+        .put_offering(
+            &cli,
+            "beta-soc",
+            attest_app::portal::OfferingInput {
+                title_en: "Beta's SOC".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let faq = srv
+        .app
+        .add_faq(&cli, "beta-soc", ("Beta?", ""), ("Yes.", ""))
+        .await
+        .unwrap();
+    let resource = srv
+        .app
+        .add_resource(
+            &cli,
+            "beta-soc",
+            ("Beta's page", ""),
+            "https://beta.example/",
+        )
+        .await
+        .unwrap();
     let letter = srv
         .app
         .create_bridge_letter(&cli, &report.id, d("2026-02-28"), "Beta's CEO", "", "en")
@@ -350,6 +381,9 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         ("test_id", control_test.test.id),
         ("request_id", request.request.id),
         ("document_id", document.id),
+        ("key", offering.key),
+        ("faq_id", faq.id),
+        ("resource_id", resource.id),
         ("finding_id", finding.finding.id),
         ("letter_id", letter.id),
         ("audit_id", audit.id),

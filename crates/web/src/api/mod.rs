@@ -10,6 +10,7 @@ pub(crate) mod nonconformity;
 pub(crate) mod objective;
 mod org;
 mod policy;
+pub(crate) mod portal;
 pub(crate) mod program;
 pub(crate) mod risk;
 mod soa;
@@ -54,6 +55,7 @@ pub fn register(r: Registry) -> Registry {
     let r = internal_audit::register(r);
     let r = engagement::register(r);
     let r = workspace::register(r);
+    let r = portal::register(r);
     identity::register(r)
 }
 

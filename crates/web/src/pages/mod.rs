@@ -10,10 +10,12 @@ mod isms;
 mod nonconformity;
 mod objective;
 mod policy;
+mod portal;
 mod program;
 mod risk;
 mod signin;
 mod soa;
+mod trust;
 mod workspace;
 
 use askama::Template;
@@ -64,6 +66,8 @@ pub fn register(r: Registry) -> Registry {
     let r = internal_audit::register(r);
     let r = engagement::register(r);
     let r = workspace::register(r);
+    let r = trust::register(r);
+    let r = portal::register(r);
     admin::register(r)
 }
 
@@ -241,6 +245,13 @@ const AREAS: &[(&str, &str, &str, &str, Permission)] = &[
         "/services",
         "services",
         Permission::ProgramRead,
+    ),
+    (
+        "Administration",
+        "Trust portal",
+        "/portal",
+        "portal",
+        Permission::PortalManage,
     ),
     (
         "Administration",

@@ -1,0 +1,40 @@
+# The trust portal's own interface, in English.
+portal-title = { $org } Trust Center
+portal-offerings = Certifications and attestations
+portal-no-offerings = Nothing is published yet.
+portal-current = { $count ->
+    [0] no current report or certificate
+    [one] one current report or certificate
+   *[other] { $count } current reports and certificates
+}
+portal-language = Language
+portal-home = Trust Center home
+overview = Overview
+relation = { $org } and { $offering }
+in-scope = In-scope services
+all-services = All services
+audits = Audits, reports and certificates
+audit-cycle = Audit cycle
+cycle-soc = { $program }: reports cover { $months }-month periods ending { $ends }, issued within { $weeks } weeks of the end of each period.
+cycle-iso = Certificates are valid for three years, with surveillance audits in the first and second years and a recertification audit before expiry.
+report-line = { $kind } · { $period } · { $firm }
+issued-on = issued { $date }
+opinion = opinion: { $opinion }
+certificate-line = { $standard } · certificate { $number } · { $body }
+valid-until = valid { $from } to { $until }
+next-audit = next audit ({ $which }): { $date }
+scope = Scope
+bridge-letter = Bridge letter covering { $from } to { $until }
+download = Download
+restricted = Available to customers under NDA
+nothing-current = No current report or certificate.
+faq = Frequently asked questions
+resources = Resources
+verify-note = Every document lists its SHA-256, so the copy you hold can be compared with the one published here.
+op-unqualified = unqualified
+op-qualified = qualified
+op-adverse = adverse
+op-disclaimer = disclaimer of opinion
+ms-surveillance-1 = first surveillance audit
+ms-surveillance-2 = second surveillance audit
+ms-recertification = recertification audit
