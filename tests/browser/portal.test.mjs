@@ -2,6 +2,7 @@
 // and English (language switch), and a public SOC 3 report downloaded and read back.
 
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import {
@@ -65,6 +66,21 @@ test('the demo trust portal in Korean and English', async () => {
   await download.saveAs(file);
   const { stdout } = await promisify(execFile)('pdftotext', [file, '-']);
   assert(stdout.includes('SOC 3 report') && stdout.includes('Hanbit Cloud'), stdout);
+  // The customer checks it against the signed manifest, with the key from the verify page.
+  await anon.getByRole('link', { name: 'How to check a document', exact: true }).click();
+  const key = (await anon.locator('#public-key').innerText()).trim();
+  const manifest = `${attest.url}/trust/hanbit-cloud/soc/manifest.json`;
+  const verified = await attest.cli(['portal', 'verify', file, '--manifest', manifest, '--key', key]);
+  assert(verified.includes('VERIFIED') && verified.includes('SOC 3 report'), verified);
+  const altered = join(attest.dataDir, 'altered.pdf');
+  await writeFile(altered, Buffer.concat([await readFile(file), Buffer.from('%% altered\n')]));
+  let refused = '';
+  try {
+    await attest.cli(['portal', 'verify', altered, '--manifest', manifest, '--key', key]);
+  } catch (e) {
+    refused = String(e.stderr);
+  }
+  assert(refused.includes('NOT CURRENT'), `an altered copy is refused: ${refused}`);
   // The ISO page: the certificate and its next audit, in Korean.
   await anon.goto(`${attest.url}/trust/hanbit-cloud/iso-27001?lang=ko`);
   const iso = await anon.locator('main').innerText();

@@ -253,13 +253,14 @@ fn check_key(key: &str) -> AppResult<()> {
         && key
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !key.starts_with('-');
+        && !key.starts_with('-')
+        && !matches!(key, "documents" | "verify" | "key");
     if ok {
         Ok(())
     } else {
         Err(AppError::invalid(
             "key",
-            "an offering's key is 1 to 60 lower-case letters, digits and dashes (it is its address)",
+            "an offering's key is 1 to 60 lower-case letters, digits and dashes (it is its address; documents, verify and key are taken)",
         ))
     }
 }
@@ -941,6 +942,103 @@ impl App {
             .ok_or_else(|| AppError::Internal(format!("document {}: bad sha256", d.id)))?;
         let (size, stream) = self.blobs.get(org, &hash).await?;
         Ok((d.file_name, d.content_type, size, stream))
+    }
+}
+
+impl App {
+    /// The organisation's signing key, made on first use.
+    async fn signing_key(&self, org: OrgId) -> AppResult<[u8; 32]> {
+        if store_portal::key(&self.store, org).await?.is_none() {
+            let secret: [u8; 32] = crate::secret::random_bytes();
+            let public = attest_domain::manifest::public_key(&secret);
+            let mut tx = self.store.begin().await?;
+            store_portal::put_key_once(
+                &mut tx,
+                org,
+                &public,
+                &hex::encode(secret),
+                Timestamp::now(),
+            )
+            .await?;
+            record(
+                &mut tx,
+                &Caller::system(org),
+                Event::org(org, "portal.key", "organisation", org)
+                    .after(&serde_json::json!({"public_key": public})),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        let (_, secret) = store_portal::key(&self.store, org)
+            .await?
+            .ok_or_else(|| AppError::Internal("the portal key was not stored".into()))?;
+        hex::decode(&secret)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| AppError::Internal("the stored portal key is not 32 bytes".into()))
+    }
+
+    /// The signed list of an offering's current documents with their SHA-256.
+    pub async fn portal_manifest(
+        &self,
+        slug: &str,
+        key: &str,
+    ) -> AppResult<attest_domain::manifest::SignedManifest> {
+        use attest_domain::manifest::{FORMAT, Manifest, ManifestDocument, sign};
+        let (org, _) = self.portal_org(slug).await?;
+        let page = self.portal_offering(slug, key, Lang::En).await?;
+        let mut documents: Vec<ManifestDocument> = Vec::new();
+        for b in &page.families {
+            let entries = b
+                .reports
+                .iter()
+                .map(|r| (format!("{} · {}", r.kind, r.period), &r.documents))
+                .chain(b.certificates.iter().map(|c| {
+                    (
+                        format!(
+                            "{} certificate {} · {} – {}",
+                            c.standard, c.number, c.issued_on, c.expires_on
+                        ),
+                        &c.documents,
+                    )
+                }));
+            for (subject, docs) in entries {
+                for d in docs {
+                    if documents.iter().any(|x| x.id == d.id) {
+                        continue;
+                    }
+                    documents.push(ManifestDocument {
+                        id: d.id.clone(),
+                        title: d.title.clone(),
+                        kind: d.kind.clone(),
+                        language: d.language.clone(),
+                        sha256: d.sha256.clone(),
+                        public: d.public,
+                        subject: subject.clone(),
+                    });
+                }
+            }
+        }
+        let manifest = Manifest {
+            format: FORMAT.to_owned(),
+            organisation: page.org_name,
+            portal: format!(
+                "{}/trust/{slug}/{key}",
+                self.config.public_url.trim_end_matches('/')
+            ),
+            offering: key.to_owned(),
+            issued_at: Timestamp::now().to_rfc3339(),
+            documents,
+        };
+        Ok(sign(manifest, &self.signing_key(org).await?))
+    }
+
+    /// The public key (hex) the portal's manifests are signed with.
+    pub async fn portal_public_key(&self, slug: &str) -> AppResult<String> {
+        let (org, _) = self.portal_org(slug).await?;
+        Ok(attest_domain::manifest::public_key(
+            &self.signing_key(org).await?,
+        ))
     }
 }
 

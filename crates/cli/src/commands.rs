@@ -150,6 +150,11 @@ pub async fn run(
             let caller = org_caller(&app, org.as_deref()).await?;
             crate::engagement::bridge_letter(&app, &caller, c).await
         }
+        Command::Portal(crate::PortalCommand::Verify {
+            file,
+            manifest,
+            key,
+        }) => crate::portal::verify(&file, &manifest, key.as_deref()).await,
         Command::Demo(crate::DemoCommand::Load) => {
             let app = open_app(&config).await?;
             let done = match app.load_demo().await {

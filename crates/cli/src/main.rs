@@ -6,6 +6,7 @@ mod engagement;
 mod evidence;
 mod isms;
 mod policy;
+mod portal;
 mod program;
 mod risk;
 mod soa;
@@ -62,6 +63,24 @@ struct Cli {
     org: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `attest portal …`
+#[derive(Debug, Subcommand)]
+pub enum PortalCommand {
+    /// Checks that a document you hold is authentic and current: its SHA-256 is listed in a
+    /// trust portal's signed manifest, and the signature is good. Exits non-zero otherwise.
+    Verify {
+        /// The document (a PDF you downloaded or were given).
+        file: PathBuf,
+        /// The manifest: its https address on the portal, or a saved file.
+        #[arg(long)]
+        manifest: String,
+        /// The organisation's public key (hex) you trust; without it, the key in the
+        /// manifest is shown for you to compare.
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 /// `attest demo …`
@@ -144,6 +163,9 @@ enum Command {
     /// Bridge letters after an issued SOC report.
     #[command(subcommand, name = "bridge-letter")]
     BridgeLetter(engagement::BridgeLetterCommand),
+    /// The trust portal from a customer's side: verify a document against a signed manifest.
+    #[command(subcommand)]
+    Portal(PortalCommand),
     /// The demo data set: `attest demo load` makes a fictional cloud provider with a full
     /// trust portal in English and Korean, and prints where to look.
     #[command(subcommand)]

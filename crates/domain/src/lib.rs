@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod framework;
 pub mod id;
 pub mod internal_audit;
+pub mod manifest;
 pub mod mapping;
 pub mod nonconformity;
 pub mod objective;

@@ -115,6 +115,7 @@ pub const TABLES: &[Table] = &[
     t("portal_offerings", "id"),
     t("portal_faqs", "id"),
     t("portal_resources", "id"),
+    t("portal_keys", "org_id"),
 ];
 
 /// A column's portable type.

@@ -361,3 +361,35 @@ pub enum Item {
     /// A resource.
     Resource,
 }
+
+/// The organisation's signing key: (public key hex, secret key hex).
+pub async fn key(store: &Store, org: OrgId) -> StoreResult<Option<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT public_key, secret_key FROM portal_keys WHERE org_id = $1")
+            .bind(org.to_string())
+            .fetch_optional(store.pool())
+            .await?,
+    )
+}
+
+/// Stores a signing key unless the organisation has one (two nodes making one at once keep
+/// the first).
+pub async fn put_key_once(
+    tx: &mut Tx,
+    org: OrgId,
+    public_key: &str,
+    secret_key: &str,
+    at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO portal_keys (org_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (org_id) DO NOTHING",
+    )
+    .bind(org.to_string())
+    .bind(public_key)
+    .bind(secret_key)
+    .bind(at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

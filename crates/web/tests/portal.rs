@@ -114,6 +114,33 @@ server_test!(
             );
         }
 
+        // The signed manifest lists the current documents; the key is published.
+        let (s, m) = page(&srv, "/trust/hanbit-cloud/soc/manifest.json", None).await;
+        assert_eq!(s, StatusCode::OK);
+        let signed: attest_domain::manifest::SignedManifest = serde_json::from_str(&m).unwrap();
+        let (_, key) = page(&srv, "/trust/hanbit-cloud/key", None).await;
+        assert_eq!(key.trim(), signed.public_key);
+        let listed = attest_domain::manifest::verify(&signed, Some(key.trim())).unwrap();
+        assert!(
+            listed
+                .documents
+                .iter()
+                .any(|d| d.id == public[0] && d.public)
+        );
+        assert!(
+            listed.documents.iter().any(|d| !d.public),
+            "restricted documents are listed by hash"
+        );
+        let (s, verify) = page(&srv, "/trust/hanbit-cloud/verify?lang=ko", None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(verify.contains(key.trim()) && verify.contains("매니페스트"));
+        assert_eq!(
+            page(&srv, "/trust/hanbit-cloud/nothing/manifest.json", None)
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+
         // A withdrawn document and a withdrawn certificate leave the page by themselves.
         let soc3_doc = admin
             .documents
@@ -126,6 +153,11 @@ server_test!(
             .unwrap();
         let (_, soc) = page(&srv, "/trust/hanbit-cloud/soc", None).await;
         assert!(!soc.contains(&soc3_doc.0.id));
+        let (_, m) = page(&srv, "/trust/hanbit-cloud/soc/manifest.json", None).await;
+        assert!(
+            !m.contains(&soc3_doc.0.sha256),
+            "the withdrawn document left the manifest"
+        );
         assert_eq!(
             page(
                 &srv,

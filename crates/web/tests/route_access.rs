@@ -27,6 +27,9 @@ const PUBLIC: &[&str] = &[
     "/trust/{slug}/brand.css",
     "/trust/{slug}/documents/{document_id}",
     "/trust/{slug}/{offering}",
+    "/trust/{slug}/verify",
+    "/trust/{slug}/key",
+    "/trust/{slug}/{offering}/manifest.json",
 ];
 
 /// Path parameters filled with objects of the *other* organisation.

@@ -32,6 +32,19 @@ pub(super) fn register(r: Registry) -> Registry {
         )
         .page(
             Method::GET,
+            "/trust/{slug}/verify",
+            Access::Public,
+            verify_page,
+        )
+        .page(Method::GET, "/trust/{slug}/key", Access::Public, key)
+        .page(
+            Method::GET,
+            "/trust/{slug}/{offering}/manifest.json",
+            Access::Public,
+            manifest,
+        )
+        .page(
+            Method::GET,
             "/trust/{slug}/{offering}",
             Access::Public,
             offering,
@@ -173,6 +186,7 @@ struct OfferingPage {
     resources_label: String,
     resources: Vec<(String, String)>,
     verify_note: String,
+    verify_link: String,
     offerings: Vec<(String, String)>,
 }
 
@@ -337,6 +351,7 @@ async fn offering(
         resources_label: tr.t("resources"),
         resources: o.resources.clone(),
         verify_note: tr.t("verify-note"),
+        verify_link: tr.t("verify-link"),
         offerings: o.offerings.clone(),
     };
     Ok(public(render(&page)))
@@ -378,4 +393,101 @@ async fn document(
         size,
         stream,
     ))
+}
+
+#[derive(Template)]
+#[template(path = "trust_verify.html")]
+struct VerifyPage {
+    c: Chrome,
+    heading: String,
+    intro: String,
+    hash: String,
+    attest: String,
+    command: String,
+    key_label: String,
+    key: String,
+    manifests_label: String,
+    /// (title, manifest URL).
+    manifests: Vec<(String, String)>,
+}
+
+/// The page explaining how a customer checks a document against the signed manifests.
+async fn verify_page(
+    State(st): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let lang = lang_of(&q, &headers);
+    let tr = Tr(lang);
+    let h = st
+        .app
+        .portal_home(&slug, lang)
+        .await
+        .map_err(WebError::page)?;
+    let key = st
+        .app
+        .portal_public_key(&slug)
+        .await
+        .map_err(WebError::page)?;
+    let base = st.app.config().public_url.trim_end_matches('/').to_owned();
+    let org = [("org", h.org_name.as_str())];
+    let first = h.offerings.first().map(|o| o.0.clone()).unwrap_or_default();
+    let page = VerifyPage {
+        c: chrome(lang, &h.org_name, &h.slug),
+        heading: tr.t("verify-title"),
+        intro: tr.args("verify-intro", &org),
+        hash: tr.t("verify-hash"),
+        attest: tr.t("verify-attest"),
+        command: format!(
+            "attest portal verify report.pdf --manifest {base}/trust/{slug}/{first}/manifest.json --key {key}"
+        ),
+        key_label: tr.args("verify-key", &org),
+        key,
+        manifests_label: tr.t("verify-manifests"),
+        manifests: h
+            .offerings
+            .iter()
+            .map(|(k, t, _)| (t.clone(), format!("/trust/{slug}/{k}/manifest.json")))
+            .collect(),
+    };
+    Ok(public(render(&page)))
+}
+
+/// The public key the manifests are signed with (hex).
+async fn key(
+    State(st): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Response, WebError> {
+    let key = st
+        .app
+        .portal_public_key(&slug)
+        .await
+        .map_err(WebError::page)?;
+    let mut resp = format!("{key}\n").into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    Ok(public(resp))
+}
+
+/// An offering's signed manifest.
+async fn manifest(
+    State(st): State<AppState>,
+    ApiPath((slug, key)): ApiPath<(String, String)>,
+) -> Result<Response, WebError> {
+    let m = st
+        .app
+        .portal_manifest(&slug, &key)
+        .await
+        .map_err(WebError::page)?;
+    let body = serde_json::to_vec_pretty(&m)
+        .map_err(|e| WebError::page(attest_app::AppError::Internal(e.to_string())))?;
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(public(resp))
 }
