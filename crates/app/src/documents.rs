@@ -8,7 +8,6 @@ use attest_domain::engagement::EngagementKind;
 use attest_store::workspace::{self as store_ws, Document};
 use bytes::Bytes;
 use futures::Stream;
-use futures::stream::BoxStream;
 
 use crate::audit_trail::{Event, record};
 use crate::risk::text;
@@ -152,12 +151,7 @@ impl App {
         caller: &Caller,
         key: &str,
         id: &str,
-    ) -> AppResult<(
-        String,
-        String,
-        u64,
-        BoxStream<'static, attest_blobs::BlobResult<Bytes>>,
-    )> {
+    ) -> AppResult<crate::evidence::FileStream> {
         let org = caller.require(Permission::ProgramRead)?;
         let e = self.find_engagement(org, key).await?;
         let d = store_ws::documents(&self.store, org, Some(&e.id))
@@ -165,6 +159,15 @@ impl App {
             .into_iter()
             .find(|d| d.id == id)
             .ok_or(AppError::NotFound("document"))?;
+        self.document_bytes(org, d).await
+    }
+
+    /// The bytes of a stored document, checked against its SHA-256 as they stream.
+    pub(crate) async fn document_bytes(
+        &self,
+        org: attest_domain::OrgId,
+        d: Document,
+    ) -> AppResult<crate::evidence::FileStream> {
         let hash: [u8; 32] = hex::decode(&d.sha256)
             .ok()
             .and_then(|b| b.try_into().ok())

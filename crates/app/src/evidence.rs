@@ -163,6 +163,15 @@ impl From<&Evidence> for EvidenceView {
     }
 }
 
+/// A stored file as it is served: (file name, content type, size, the bytes as they stream,
+/// checked against their SHA-256).
+pub type FileStream = (
+    String,
+    String,
+    u64,
+    BoxStream<'static, attest_blobs::BlobResult<Bytes>>,
+);
+
 /// A filter of the evidence list, as callers give it.
 #[derive(Debug, Clone, Default)]
 pub struct EvidenceQuery {
@@ -668,31 +677,13 @@ impl App {
     }
 
     /// The bytes of a file evidence: (file name, content type, size, stream).
-    pub async fn evidence_file(
-        &self,
-        caller: &Caller,
-        id: &str,
-    ) -> AppResult<(
-        String,
-        String,
-        u64,
-        BoxStream<'static, attest_blobs::BlobResult<Bytes>>,
-    )> {
+    pub async fn evidence_file(&self, caller: &Caller, id: &str) -> AppResult<FileStream> {
         let org = caller.require(Permission::ProgramRead)?;
         self.evidence_file_of(org, id).await
     }
 
     /// The bytes of a file evidence of an organisation, once the caller is allowed.
-    pub(crate) async fn evidence_file_of(
-        &self,
-        org: OrgId,
-        id: &str,
-    ) -> AppResult<(
-        String,
-        String,
-        u64,
-        BoxStream<'static, attest_blobs::BlobResult<Bytes>>,
-    )> {
+    pub(crate) async fn evidence_file_of(&self, org: OrgId, id: &str) -> AppResult<FileStream> {
         let e = store_ev::get(&self.store, org, id)
             .await?
             .ok_or(AppError::NotFound("evidence"))?;

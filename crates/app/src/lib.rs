@@ -76,6 +76,7 @@ pub struct App {
     config: Arc<AppConfig>,
     catalogs: Arc<Catalogs>,
     snapshots: coverage::SnapshotCache,
+    portal_cache: portal::PortalCache,
 }
 
 impl App {
@@ -87,6 +88,7 @@ impl App {
             config: Arc::new(config),
             catalogs: Catalogs::shared(),
             snapshots: coverage::SnapshotCache::default(),
+            portal_cache: portal::PortalCache::default(),
         }
     }
 

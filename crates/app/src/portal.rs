@@ -7,15 +7,14 @@
 //! bridge letters, FAQ and resources. Public documents (SOC 3 reports, certificates) download
 //! without an account.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use attest_domain::engagement::{Cadence, EngagementKind, EngagementStatus};
 use attest_domain::{OrgId, Timestamp};
 use attest_store::engagement::{self as store_eng, Engagement};
 use attest_store::portal::{self as store_portal, Faq, Item, Offering, Resource, Settings};
 use attest_store::workspace::{self as store_ws, Document};
-use bytes::Bytes;
-use futures::stream::BoxStream;
 use serde::Serialize;
 use time::Date;
 
@@ -24,7 +23,7 @@ use crate::risk::text;
 use crate::{App, AppError, AppResult, Caller, Permission};
 
 /// A language of the portal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// English (the fallback).
@@ -305,6 +304,47 @@ fn block_index(blocks: &mut Vec<FamilyBlock>, family: Option<String>) -> usize {
         certificates: Vec::new(),
     });
     blocks.len() - 1
+}
+
+/// A cached public page's key: (slug, offering key or empty for the home page, language).
+type CacheKey = (String, String, Lang);
+
+/// A cached public page.
+#[derive(Debug, Clone)]
+enum Page {
+    Home(Arc<PublicHome>),
+    Offering(Arc<PublicOffering>),
+}
+
+/// A page with the organisation, the chain head and the day it was built at.
+type Held = (OrgId, i64, Date, Page);
+
+/// Public pages at most a node keeps (any one is dropped beyond it).
+const PAGES_KEPT: usize = 1024;
+
+/// The public pages a node has built, each with the organisation's audit chain head and the
+/// day it was built at: current while both stay (see [`App::portal_offering`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PortalCache {
+    inner: Arc<Mutex<HashMap<CacheKey, Held>>>,
+}
+
+impl PortalCache {
+    fn get(&self, key: &CacheKey) -> Option<Held> {
+        let map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key).cloned()
+    }
+
+    fn put(&self, key: CacheKey, org: OrgId, head: i64, page: Page) {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= PAGES_KEPT
+            && !map.contains_key(&key)
+            && let Some(k) = map.keys().next().cloned()
+        {
+            map.remove(&k);
+        }
+        map.insert(key, (org, head, Timestamp::now().date(), page));
+    }
 }
 
 /// Whether a document may be downloaded without an account: a certificate, or the report of
@@ -662,8 +702,25 @@ impl App {
     }
 
     /// The portal's home page.
-    pub async fn portal_home(&self, slug: &str, lang: Lang) -> AppResult<PublicHome> {
+    pub async fn portal_home(&self, slug: &str, lang: Lang) -> AppResult<Arc<PublicHome>> {
+        let key = (slug.to_owned(), String::new(), lang);
+        if let Some(Page::Home(p)) = self.portal_cached(&key).await? {
+            return Ok(p);
+        }
         let (org, s) = self.portal_org(slug).await?;
+        let head = attest_store::audit::head_seq(&self.store, &org.to_string()).await?;
+        let p = Arc::new(self.build_home(org, s, slug, lang).await?);
+        self.portal_cache.put(key, org, head, Page::Home(p.clone()));
+        Ok(p)
+    }
+
+    async fn build_home(
+        &self,
+        org: OrgId,
+        s: Settings,
+        slug: &str,
+        lang: Lang,
+    ) -> AppResult<PublicHome> {
         let engagements = store_eng::list(&self.store, org).await?;
         let today = Timestamp::now().date();
         let certificates = store_eng::certificates(&self.store, org).await?;
@@ -704,8 +761,41 @@ impl App {
         slug: &str,
         key: &str,
         lang: Lang,
-    ) -> AppResult<PublicOffering> {
+    ) -> AppResult<Arc<PublicOffering>> {
+        let ck = (slug.to_owned(), key.to_owned(), lang);
+        if let Some(Page::Offering(p)) = self.portal_cached(&ck).await? {
+            return Ok(p);
+        }
         let (org, s) = self.portal_org(slug).await?;
+        let head = attest_store::audit::head_seq(&self.store, &org.to_string()).await?;
+        let p = Arc::new(self.build_offering(org, s, slug, key, lang).await?);
+        self.portal_cache
+            .put(ck, org, head, Page::Offering(p.clone()));
+        Ok(p)
+    }
+
+    /// A cached page, if it is still current: read at the organisation's audit chain head
+    /// of now (every change moves it, in the change's transaction, on every node) and on
+    /// today's date.
+    async fn portal_cached(&self, key: &CacheKey) -> AppResult<Option<Page>> {
+        let Some((org, head, day, page)) = self.portal_cache.get(key) else {
+            return Ok(None);
+        };
+        if day != Timestamp::now().date() {
+            return Ok(None);
+        }
+        let now = attest_store::audit::head_seq(&self.store, &org.to_string()).await?;
+        Ok((now == head).then_some(page))
+    }
+
+    async fn build_offering(
+        &self,
+        org: OrgId,
+        s: Settings,
+        slug: &str,
+        key: &str,
+        lang: Lang,
+    ) -> AppResult<PublicOffering> {
         let all_offerings = store_portal::offerings(&self.store, org).await?;
         let o = all_offerings
             .iter()
@@ -894,12 +984,7 @@ impl App {
         &self,
         slug: &str,
         id: &str,
-    ) -> AppResult<(
-        String,
-        String,
-        u64,
-        BoxStream<'static, attest_blobs::BlobResult<Bytes>>,
-    )> {
+    ) -> AppResult<crate::evidence::FileStream> {
         let gone = || AppError::NotFound("document");
         let (org, _) = self.portal_org(slug).await?;
         let d = store_ws::documents(&self.store, org, None)
@@ -936,12 +1021,7 @@ impl App {
         if !shown {
             return Err(gone());
         }
-        let hash: [u8; 32] = hex::decode(&d.sha256)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| AppError::Internal(format!("document {}: bad sha256", d.id)))?;
-        let (size, stream) = self.blobs.get(org, &hash).await?;
-        Ok((d.file_name, d.content_type, size, stream))
+        self.document_bytes(org, d).await
     }
 }
 
@@ -1021,7 +1101,7 @@ impl App {
         }
         let manifest = Manifest {
             format: FORMAT.to_owned(),
-            organisation: page.org_name,
+            organisation: page.org_name.clone(),
             portal: format!(
                 "{}/trust/{slug}/{key}",
                 self.config.public_url.trim_end_matches('/')

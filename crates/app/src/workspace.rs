@@ -295,14 +295,7 @@ impl App {
         let scope = self.scope_controls(org, &e).await?;
         let today = Timestamp::now().date();
         let answers = store_ws::evidence_of(&self.store, org, &e.id).await?;
-        let mut titles: BTreeMap<String, String> = BTreeMap::new();
-        for (_, ev) in &answers {
-            if !titles.contains_key(ev)
-                && let Some(x) = attest_store::evidence::get(&self.store, org, ev).await?
-            {
-                titles.insert(ev.clone(), x.title);
-            }
-        }
+        let titles = self.evidence_titles(org, &answers).await?;
         let requests: Vec<RequestView> = store_ws::requests_of(&self.store, org, &e.id)
             .await?
             .into_iter()
@@ -515,12 +508,7 @@ impl App {
             .into_iter()
             .filter(|(req, _)| *req == r.id)
             .collect();
-        let mut titles = BTreeMap::new();
-        for (_, ev) in &answers {
-            if let Some(x) = attest_store::evidence::get(&self.store, org, ev).await? {
-                titles.insert(ev.clone(), x.title);
-            }
-        }
+        let titles = self.evidence_titles(org, &answers).await?;
         Ok(request_view(
             r,
             &e,
@@ -553,17 +541,29 @@ impl App {
                 .into_iter()
                 .filter(|(req, _)| *req == r.id)
                 .collect();
-            let mut titles = BTreeMap::new();
-            for (_, ev) in &answers {
-                if let Some(x) = attest_store::evidence::get(&self.store, org, ev).await? {
-                    titles.insert(ev.clone(), x.title);
-                }
-            }
+            let titles = self.evidence_titles(org, &answers).await?;
             out.push(request_view(
                 r, e, &controls, &names, &answers, &titles, today,
             ));
         }
         Ok(out)
+    }
+
+    /// The titles of the evidence given in answer: evidence id → title.
+    async fn evidence_titles(
+        &self,
+        org: OrgId,
+        answers: &[(String, String)],
+    ) -> AppResult<BTreeMap<String, String>> {
+        let mut titles = BTreeMap::new();
+        for (_, ev) in answers {
+            if !titles.contains_key(ev)
+                && let Some(x) = attest_store::evidence::get(&self.store, org, ev).await?
+            {
+                titles.insert(ev.clone(), x.title);
+            }
+        }
+        Ok(titles)
     }
 
     /// Who may see a request: the engagement's workers (staff managers, its auditor) and the
@@ -1072,12 +1072,7 @@ impl App {
         caller: &Caller,
         key: &str,
         evidence: &str,
-    ) -> AppResult<(
-        String,
-        String,
-        u64,
-        futures::stream::BoxStream<'static, attest_blobs::BlobResult<bytes::Bytes>>,
-    )> {
+    ) -> AppResult<crate::evidence::FileStream> {
         let (org, e) = self.workspace_access(caller, key).await?;
         let scope = self.scope_controls(org, &e).await?;
         let in_period = self

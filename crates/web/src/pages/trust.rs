@@ -133,10 +133,10 @@ async fn home(
         empty: tr.t("portal-no-offerings"),
         offerings: h
             .offerings
-            .into_iter()
+            .iter()
             .map(|(k, t, n)| {
                 let line = tr.args("portal-current", &[("count", &n.to_string())]);
-                (k, t, line)
+                (k.clone(), t.clone(), line)
             })
             .collect(),
     };
