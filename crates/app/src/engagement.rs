@@ -1207,6 +1207,18 @@ impl App {
         } else {
             1
         };
+        // The organisation does not choose its own sample: a seed is the auditor's (or the
+        // operator's at the command line); anyone else gets a random one, recorded.
+        if seed.is_some()
+            && caller.role != Some(attest_domain::role::Role::Auditor)
+            && caller.via != crate::authz::Via::Cli
+            && found.kind != EngagementKind::Internal
+        {
+            return Err(AppError::Rule {
+                rule: "auditor-seed",
+                message: "only the auditor chooses a seed; leave it out and a random one is drawn and recorded".into(),
+            });
+        }
         let seed = match seed {
             Some(s) => s,
             None => {

@@ -457,8 +457,18 @@ impl App {
         let org = caller.require(Permission::PortalManage)?;
         check_key(key)?;
         for k in &input.reports {
-            k.parse::<EngagementKind>()
+            let kind = k
+                .parse::<EngagementKind>()
                 .map_err(|e| AppError::invalid("reports", e.to_string()))?;
+            if !kind.is_soc() {
+                return Err(AppError::invalid(
+                    "reports",
+                    format!(
+                        "{} issues a certificate, not a report: choose its standard under standards",
+                        kind.label()
+                    ),
+                ));
+            }
         }
         for s in &input.standards {
             if !STANDARDS.iter().any(|(k, _)| k == s) {
@@ -1008,15 +1018,17 @@ impl App {
             .iter()
             .filter(|o| o.published)
             .any(|o| {
-                current_reports(&engagements, &o.reports)
-                    .iter()
-                    .any(|x| x.id == e.id)
-                    || certificates.iter().any(|c| {
-                        c.engagement_id.as_deref() == Some(e.id.as_str())
-                            && o.standards.contains(&c.standard)
-                            && crate::engagement::certificate_view(c.clone(), today).status
-                                == "valid"
-                    })
+                (d.kind == "report"
+                    && current_reports(&engagements, &o.reports)
+                        .iter()
+                        .any(|x| x.id == e.id))
+                    || d.kind == "certificate"
+                        && certificates.iter().any(|c| {
+                            c.engagement_id.as_deref() == Some(e.id.as_str())
+                                && o.standards.contains(&c.standard)
+                                && crate::engagement::certificate_view(c.clone(), today).status
+                                    == "valid"
+                        })
             });
         if !shown {
             return Err(gone());
@@ -1032,21 +1044,24 @@ impl App {
             let secret: [u8; 32] = crate::secret::random_bytes();
             let public = attest_domain::manifest::public_key(&secret);
             let mut tx = self.store.begin().await?;
-            store_portal::put_key_once(
+            if store_portal::put_key_once(
                 &mut tx,
                 org,
                 &public,
                 &hex::encode(secret),
                 Timestamp::now(),
             )
-            .await?;
-            record(
-                &mut tx,
-                &Caller::system(org),
-                Event::org(org, "portal.key", "organisation", org)
-                    .after(&serde_json::json!({"public_key": public})),
-            )
-            .await?;
+            .await?
+            {
+                // Two nodes making a key at once: the first stays, and only it is recorded.
+                record(
+                    &mut tx,
+                    &Caller::system(org),
+                    Event::org(org, "portal.key", "organisation", org)
+                        .after(&serde_json::json!({"public_key": public})),
+                )
+                .await?;
+            }
             tx.commit().await?;
         }
         let (_, secret) = store_portal::key(&self.store, org)
@@ -1108,6 +1123,7 @@ impl App {
             ),
             offering: key.to_owned(),
             issued_at: Timestamp::now().to_rfc3339(),
+            valid_until: Timestamp::now().plus(time::Duration::days(1)).to_rfc3339(),
             documents,
         };
         Ok(sign(manifest, &self.signing_key(org).await?))

@@ -420,7 +420,7 @@ impl App {
                     continue;
                 };
                 let dir = format!("evidence/{}", safe_name(&r.request.reference));
-                let stem = format!("{}-{}", &ev.id[..8.min(ev.id.len())], safe_name(&ev.title));
+                let stem = format!("{}-{}", safe_name(&ev.id), safe_name(&ev.title));
                 if !seen.insert((dir.clone(), stem.clone())) {
                     continue;
                 }

@@ -411,6 +411,9 @@ impl App {
         let now = Timestamp::now();
         store_user::set_deactivated(&mut tx, org, user, Some(now), &caller.actor_text(), now)
             .await?;
+        // A link not yet used would bring them back: it goes too.
+        let email = store_user::get_in(&mut tx, user).await?.email;
+        attest_store::invitation::revoke_for_email(&mut tx, org, &email, now).await?;
         attest_store::session::revoke_all_of(&mut tx, &user.to_string(), None, now).await?;
         record(
             &mut tx,
@@ -453,9 +456,9 @@ impl App {
         let assignee = input.assignee.or(control.and_then(|c| c.owner_id));
         if let Some(u) = assignee {
             let m = store_user::membership(&self.store, org, u).await?;
+            let now = Timestamp::now();
             if !m.is_some_and(|m| {
-                m.deactivated_at.is_none()
-                    && crate::authz::allows(m.role, Permission::RequestAnswer)
+                m.active_at(now) && crate::authz::allows(m.role, Permission::RequestAnswer)
             }) {
                 return Err(AppError::invalid(
                     "assignee",
@@ -669,6 +672,17 @@ impl App {
     ) -> AppResult<RequestView> {
         let (org, e) = self.workspace_access(caller, key).await?;
         crate::engagement::ensure_open(&e)?;
+        // The organisation does not accept its own answers: an external engagement's
+        // requests are reviewed by its auditor (staff review only internal audits).
+        if caller.role != Some(Role::Auditor) && e.kind != EngagementKind::Internal {
+            return Err(AppError::Rule {
+                rule: "auditor-review",
+                message: format!(
+                    "{}'s requests are accepted or returned by its auditor, not by the organisation",
+                    e.reference
+                ),
+            });
+        }
         let comment = text("comment", comment, 4_000, !accept)?;
         let mut tx = self.store.begin().await?;
         let r = self.lock_request(&mut tx, org, id).await?;
@@ -889,13 +903,19 @@ impl App {
             ));
         }
         let controls = attest_store::control::list(&self.store, org).await?;
+        let scope = self.scope_controls(org, &e).await?;
         let control = match input.control.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(k) => Some(
-                controls
+                scope
                     .iter()
                     .find(|c| c.id == k || c.reference.eq_ignore_ascii_case(k))
-                    .ok_or_else(|| AppError::invalid("control", format!("no control `{k}`")))?
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "control",
+                            format!("no control `{k}` in the scope of {}", e.reference),
+                        )
+                    })?
                     .id
                     .clone(),
             ),

@@ -69,7 +69,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum PortalCommand {
     /// Checks that a document you hold is authentic and current: its SHA-256 is listed in a
-    /// trust portal's signed manifest, and the signature is good. Exits non-zero otherwise.
+    /// trust portal's signed manifest that has not expired, and the signature is good. Exits
+    /// 0 when verified with the key you trust, 2 when verified but no --key was given, 1
+    /// otherwise.
     Verify {
         /// The document (a PDF you downloaded or were given).
         file: PathBuf,

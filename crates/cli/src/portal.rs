@@ -13,6 +13,17 @@ use sha2::{Digest, Sha256};
 const MANIFEST_MAX: u64 = 4 * 1024 * 1024;
 
 async fn load(source: &str) -> anyhow::Result<SignedManifest> {
+    let local = [
+        "http://127.0.0.1:",
+        "http://127.0.0.1/",
+        "http://localhost:",
+        "http://localhost/",
+    ];
+    if source.starts_with("http://") && !local.iter().any(|l| source.starts_with(l)) {
+        anyhow::bail!(
+            "--manifest: fetch it over https (plain http is accepted only from this machine)"
+        );
+    }
     let bytes = if source.starts_with("https://") || source.starts_with("http://") {
         let resp = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
@@ -66,7 +77,7 @@ fn sha256_of(file: &Path) -> anyhow::Result<String> {
 pub async fn verify(file: &Path, manifest: &str, key: Option<&str>) -> anyhow::Result<ExitCode> {
     let sha = sha256_of(file)?;
     let signed = load(manifest).await?;
-    let m = match verify_signature(&signed, key) {
+    let m = match verify_signature(&signed, key, time::OffsetDateTime::now_utc()) {
         Ok(m) => m,
         Err(why) => {
             eprintln!("NOT VERIFIED: {why}");
@@ -83,10 +94,13 @@ pub async fn verify(file: &Path, manifest: &str, key: Option<&str>) -> anyhow::R
             );
             println!("  SHA-256 {sha}");
             if key.is_none() {
-                println!(
-                    "  signed by key {} — compare it with the key the organisation gave you, or pass it with --key",
+                // Anyone can sign a manifest with a key of their own: without the
+                // organisation's key this proves nothing yet (exit code 2).
+                eprintln!(
+                    "  KEY NOT CHECKED: signed by {}; compare it with the key the organisation gave you, or pass it with --key",
                     signed.public_key
                 );
+                return Ok(ExitCode::from(2));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -43,6 +43,8 @@ pub struct Manifest {
     pub offering: String,
     /// When the list was made (RFC 3339).
     pub issued_at: String,
+    /// Until when it may be relied on (RFC 3339): a customer fetches a fresh one after.
+    pub valid_until: String,
     /// The current documents.
     pub documents: Vec<ManifestDocument>,
 }
@@ -81,10 +83,12 @@ fn bytes<const N: usize>(what: &str, hex_text: &str) -> Result<[u8; N], String> 
         .ok_or_else(|| format!("the {what} is not {N} bytes of hex"))
 }
 
-/// Checks the signature (and, when given, that the key is the one the customer trusts).
+/// Checks the signature (and, when given, that the key is the one the customer trusts) and
+/// that the manifest is still valid at `now`.
 pub fn verify<'a>(
     signed: &'a SignedManifest,
     pinned: Option<&str>,
+    now: time::OffsetDateTime,
 ) -> Result<&'a Manifest, String> {
     if signed.manifest.format != FORMAT {
         return Err(format!(
@@ -105,6 +109,17 @@ pub fn verify<'a>(
             "the signature does not match the manifest: it was altered or not signed by this key"
                 .to_owned()
         })?;
+    let until = time::OffsetDateTime::parse(
+        &signed.manifest.valid_until,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|_| "the manifest's validity is not a date and time".to_owned())?;
+    if now > until {
+        return Err(format!(
+            "the manifest expired on {}: fetch a fresh one from the portal",
+            signed.manifest.valid_until
+        ));
+    }
     Ok(&signed.manifest)
 }
 
@@ -126,6 +141,7 @@ mod tests {
             portal: "https://trust.example/trust/hanbit/soc".into(),
             offering: "soc".into(),
             issued_at: "2026-11-24T08:00:00Z".into(),
+            valid_until: "2026-11-25T08:00:00Z".into(),
             documents: vec![ManifestDocument {
                 id: "d1".into(),
                 title: "SOC 3 report".into(),
@@ -138,17 +154,23 @@ mod tests {
         }
     }
 
+    fn now() -> time::OffsetDateTime {
+        time::macros::datetime!(2026-11-24 12:00 UTC)
+    }
+
     #[test]
     fn a_signed_manifest_verifies_and_finds_its_documents() {
         let s = sign(manifest(), &[7; 32]);
-        let m = verify(&s, None).unwrap();
+        let m = verify(&s, None, now()).unwrap();
         assert!(find(m, &"AB".repeat(32)).is_some());
         assert!(find(m, &"cd".repeat(32)).is_none());
-        assert!(verify(&s, Some(&public_key(&[7; 32]))).is_ok());
+        assert!(verify(&s, Some(&public_key(&[7; 32])), now()).is_ok());
         // It survives a JSON round trip.
         let back: SignedManifest =
             serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
-        assert!(verify(&back, None).is_ok());
+        assert!(verify(&back, None, now()).is_ok());
+        let later = time::macros::datetime!(2026-11-26 00:00 UTC);
+        assert!(verify(&back, None, later).unwrap_err().contains("expired"));
     }
 
     #[test]
@@ -156,17 +178,17 @@ mod tests {
         let s = sign(manifest(), &[7; 32]);
         let mut t = s.clone();
         t.manifest.documents[0].sha256 = "cd".repeat(32);
-        assert!(verify(&t, None).unwrap_err().contains("altered"));
+        assert!(verify(&t, None, now()).unwrap_err().contains("altered"));
         assert!(
-            verify(&s, Some(&public_key(&[8; 32])))
+            verify(&s, Some(&public_key(&[8; 32])), now())
                 .unwrap_err()
                 .contains("another key")
         );
         let mut k = s.clone();
         k.public_key = public_key(&[8; 32]);
-        assert!(verify(&k, None).is_err());
+        assert!(verify(&k, None, now()).is_err());
         let mut f = s;
         f.signature = "00".into();
-        assert!(verify(&f, None).unwrap_err().contains("64 bytes"));
+        assert!(verify(&f, None, now()).unwrap_err().contains("64 bytes"));
     }
 }

@@ -138,6 +138,24 @@ pub async fn open(store: &Store, org: OrgId, now: Timestamp) -> StoreResult<Vec<
     .collect()
 }
 
+/// Revokes every open invitation of an address in an organisation.
+pub async fn revoke_for_email(
+    tx: &mut Tx,
+    org: OrgId,
+    email: &str,
+    at: Timestamp,
+) -> StoreResult<u64> {
+    let r = sqlx::query(
+        "UPDATE invitations SET revoked_at = $3 WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(org.to_string())
+    .bind(email)
+    .bind(at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 /// Marks an invitation accepted, once: returns false if it was already used, revoked or expired.
 pub async fn accept(tx: &mut Tx, id: &str, at: Timestamp) -> StoreResult<bool> {
     let r = sqlx::query(

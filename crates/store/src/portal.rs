@@ -380,8 +380,8 @@ pub async fn put_key_once(
     public_key: &str,
     secret_key: &str,
     at: Timestamp,
-) -> StoreResult<()> {
-    sqlx::query(
+) -> StoreResult<bool> {
+    let r = sqlx::query(
         "INSERT INTO portal_keys (org_id, public_key, secret_key, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (org_id) DO NOTHING",
     )
@@ -391,5 +391,5 @@ pub async fn put_key_once(
     .bind(at.as_micros())
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(r.rows_affected() == 1)
 }

@@ -120,7 +120,12 @@ server_test!(
         let signed: attest_domain::manifest::SignedManifest = serde_json::from_str(&m).unwrap();
         let (_, key) = page(&srv, "/trust/hanbit-cloud/key", None).await;
         assert_eq!(key.trim(), signed.public_key);
-        let listed = attest_domain::manifest::verify(&signed, Some(key.trim())).unwrap();
+        let listed = attest_domain::manifest::verify(
+            &signed,
+            Some(key.trim()),
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
         assert!(
             listed
                 .documents
@@ -263,6 +268,12 @@ server_test!(
                 json!({"title_en": "SOC", "reports": ["soc9"]}),
                 "reports",
             ),
+            (
+                "iso",
+                json!({"title_en": "ISO", "reports": ["iso-stage2"]}),
+                "reports",
+            ),
+            ("verify", json!({"title_en": "Taken"}), "key"),
             (
                 "soc",
                 json!({"title_en": "SOC", "standards": ["iso9001"]}),

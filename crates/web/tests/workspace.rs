@@ -338,6 +338,12 @@ server_test!(
             StatusCode::OK,
         )
         .await;
+        // The organisation does not accept its own answers.
+        let (s, e) = status(&cm, Method::POST, &path, Some(review("accept", ""))).await;
+        assert_eq!(
+            (s, e["error"]["rule"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!("auditor-review"))
+        );
         let r = json_of(
             ext.api(Method::POST, &path, Some(review("accept", "")))
                 .await,
@@ -392,6 +398,18 @@ server_test!(
             StatusCode::OK,
         )
         .await;
+        // Nor does it choose its own sample.
+        let (s, e) = status(
+            &cm,
+            Method::POST,
+            &format!("/api/v1/engagements/{soc2}/tests"),
+            Some(json!({"control": "AC-1", "kind": "operating", "population": 4, "seed": 1})),
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"]["rule"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!("auditor-seed"))
+        );
         let t = json_of(
             ext.api(
                 Method::POST,

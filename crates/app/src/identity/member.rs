@@ -233,6 +233,17 @@ impl App {
                 })
             }
         };
+        if let Some(eid) = &inv.engagement_id {
+            let open = attest_store::engagement::list(&self.store, inv.org_id)
+                .await?
+                .into_iter()
+                .any(|e| &e.id == eid && e.status.is_open());
+            if !open {
+                return Err(AppError::NotFound(
+                    "invitation (the engagement it was for is closed)",
+                ));
+            }
+        }
         let mut tx = self.store.begin().await?;
         if !store_inv::accept(&mut tx, &inv.id, now).await? {
             return Err(AppError::NotFound("invitation (the link was just used)"));

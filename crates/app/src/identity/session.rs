@@ -69,7 +69,8 @@ impl App {
     /// Whether the organisation requires single sign-on of a member with this role (owners
     /// keep their password as a way in when the identity provider fails).
     pub(crate) async fn sso_required_for(&self, org: OrgId, role: Role) -> AppResult<bool> {
-        if role == Role::Owner {
+        // Owners keep a way in; external auditors are not in the organisation's directory.
+        if matches!(role, Role::Owner | Role::Auditor) {
             return Ok(false);
         }
         Ok(attest_store::sso::config(&self.store, org)

@@ -102,12 +102,13 @@ struct HomePage {
     offerings: Vec<(String, String, String)>,
 }
 
-/// A public page: cached briefly by browsers and proxies, varying by language.
+/// A public page: cached briefly by the browser only (a response may carry the visitor's
+/// sign-in CSRF cookie, so shared caches must not keep it), varying by language.
 fn public(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
+        HeaderValue::from_static("private, max-age=60"),
     );
     h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     resp
