@@ -231,13 +231,7 @@ impl App {
         };
         store_eng::put(&mut tx, org, &e)
             .await
-            .map_err(|err| match err {
-                attest_store::StoreError::Unique { .. } => AppError::Conflict {
-                    field: "ref".into(),
-                    message: "another engagement was created at the same moment: try again".into(),
-                },
-                other => other.into(),
-            })?;
+            .map_err(AppError::ref_clash("engagement"))?;
         record(
             &mut tx,
             caller,
@@ -1111,13 +1105,7 @@ impl App {
         let e = self.open_soc_report(&mut tx, org, key).await?;
         let c = store_eng::insert_cuec(&mut tx, org, &e.id, &body, Timestamp::now())
             .await
-            .map_err(|err| match err {
-                attest_store::StoreError::Unique { .. } => AppError::Conflict {
-                    field: "ref".into(),
-                    message: "another CUEC was added at the same moment: try again".into(),
-                },
-                other => other.into(),
-            })?;
+            .map_err(AppError::ref_clash("CUEC"))?;
         record(
             &mut tx,
             caller,

@@ -56,6 +56,19 @@ impl AppError {
         }
     }
 
+    /// Maps a store error of an insert numbered by the per-organisation reference counter:
+    /// two nodes taking the same number at once collide on the unique key, and the second
+    /// caller is told to try again (`what`: "engagement", "request", …).
+    pub(crate) fn ref_clash(what: &'static str) -> impl Fn(attest_store::StoreError) -> AppError {
+        move |e| match e {
+            attest_store::StoreError::Unique { .. } => AppError::Conflict {
+                field: "ref".into(),
+                message: format!("another {what} was added at the same moment: try again"),
+            },
+            other => other.into(),
+        }
+    }
+
     /// A machine-readable code for the error shape of the API.
     pub fn code(&self) -> &'static str {
         match self {

@@ -147,16 +147,6 @@ pub struct ReviewView {
     pub closed_by: Option<String>,
 }
 
-fn audit_conflict(e: attest_store::StoreError) -> AppError {
-    match e {
-        attest_store::StoreError::Unique { .. } => AppError::Conflict {
-            field: "ref".into(),
-            message: "another record was added at the same moment: try again".into(),
-        },
-        other => other.into(),
-    }
-}
-
 impl App {
     async fn check_audit_input(
         &self,
@@ -268,7 +258,7 @@ impl App {
         };
         store_ia::put(&mut tx, org, &a)
             .await
-            .map_err(audit_conflict)?;
+            .map_err(AppError::ref_clash("internal audit"))?;
         record(
             &mut tx,
             caller,
@@ -435,36 +425,23 @@ impl App {
                 message: format!("the finding on {requirement} is already raised"),
             });
         }
-        let now = Timestamp::now();
-        let n = Nonconformity {
-            id: uuid::Uuid::now_v7().to_string(),
-            reference: store_nc::next_ref(&mut tx, org).await?,
-            title: format!("{}: {} on {requirement}", a.reference, found.result.label()),
-            description: found.notes.clone(),
-            source: NcSource::InternalAudit,
-            severity,
-            framework_id: a.framework_id.clone(),
-            requirement_id: Some(requirement.to_owned()),
-            control_id: None,
-            risk_id: None,
-            evidence_id: None,
-            raised_by: caller.actor_text(),
-            raised_on: now.date(),
-            root_cause: String::new(),
-            correction: String::new(),
-            corrective_action: String::new(),
-            owner_id: owner,
-            due_on,
-            verification: None,
-            verified_by: None,
-            verified_on: None,
-            closed_on: None,
-            created_at: now,
-            updated_at: now,
-        };
-        store_nc::put(&mut tx, org, &n)
-            .await
-            .map_err(audit_conflict)?;
+        let n = self
+            .raise_audit_nonconformity(
+                &mut tx,
+                caller,
+                org,
+                crate::nonconformity::AuditNc {
+                    title: format!("{}: {} on {requirement}", a.reference, found.result.label()),
+                    description: found.notes.clone(),
+                    source: NcSource::InternalAudit,
+                    severity,
+                    requirement: (a.framework_id.clone(), Some(requirement.to_owned())),
+                    control_id: None,
+                    owner,
+                    due_on,
+                },
+            )
+            .await?;
         store_ia::put_result(
             &mut tx,
             org,
@@ -473,12 +450,6 @@ impl App {
                 nc_id: Some(n.id.clone()),
                 ..found
             },
-        )
-        .await?;
-        record(
-            &mut tx,
-            caller,
-            Event::org(org, "nonconformity.create", "nonconformity", &n.id).after(&n),
         )
         .await?;
         record(
@@ -753,7 +724,7 @@ impl App {
         };
         store_ia::put_review(&mut tx, org, &r)
             .await
-            .map_err(audit_conflict)?;
+            .map_err(AppError::ref_clash("management review"))?;
         record(
             &mut tx,
             caller,

@@ -45,6 +45,27 @@ pub struct NcInput {
     pub due_on: Option<Date>,
 }
 
+/// A nonconformity an audit raises, before its analysis (root cause, correction, action).
+#[derive(Debug, Clone)]
+pub(crate) struct AuditNc {
+    /// Title.
+    pub title: String,
+    /// What was found.
+    pub description: String,
+    /// Internal or external audit.
+    pub source: NcSource,
+    /// How serious.
+    pub severity: Severity,
+    /// The requirement involved: (framework, requirement).
+    pub requirement: (Option<String>, Option<String>),
+    /// The control involved.
+    pub control_id: Option<String>,
+    /// Owner of the action.
+    pub owner: Option<UserId>,
+    /// Due day of the action.
+    pub due_on: Option<Date>,
+}
+
 /// A nonconformity as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct NcView {
@@ -79,6 +100,54 @@ fn view(nc: Nonconformity, owner_name: Option<String>, today: Date) -> NcView {
 }
 
 impl App {
+    /// Raises a nonconformity found by an audit into the corrective-action loop, in the
+    /// audit's transaction (the caller has been checked by the audit's use case).
+    pub(crate) async fn raise_audit_nonconformity(
+        &self,
+        tx: &mut attest_store::Tx,
+        caller: &Caller,
+        org: attest_domain::OrgId,
+        input: AuditNc,
+    ) -> AppResult<Nonconformity> {
+        let now = Timestamp::now();
+        let n = Nonconformity {
+            id: uuid::Uuid::now_v7().to_string(),
+            reference: store_nc::next_ref(tx, org).await?,
+            title: input.title,
+            description: input.description,
+            source: input.source,
+            severity: input.severity,
+            framework_id: input.requirement.0,
+            requirement_id: input.requirement.1,
+            control_id: input.control_id,
+            risk_id: None,
+            evidence_id: None,
+            raised_by: caller.actor_text(),
+            raised_on: now.date(),
+            root_cause: String::new(),
+            correction: String::new(),
+            corrective_action: String::new(),
+            owner_id: input.owner,
+            due_on: input.due_on,
+            verification: None,
+            verified_by: None,
+            verified_on: None,
+            closed_on: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store_nc::put(tx, org, &n)
+            .await
+            .map_err(AppError::ref_clash("nonconformity"))?;
+        record(
+            tx,
+            caller,
+            Event::org(org, "nonconformity.raise", "nonconformity", &n.id).after(&n),
+        )
+        .await?;
+        Ok(n)
+    }
+
     /// Every nonconformity, newest first.
     pub async fn nonconformities(&self, caller: &Caller) -> AppResult<Vec<NcView>> {
         let org = caller.require(Permission::ProgramRead)?;
@@ -217,13 +286,9 @@ impl App {
             },
             _ => n,
         };
-        store_nc::put(&mut tx, org, &n).await.map_err(|e| match e {
-            attest_store::StoreError::Unique { .. } => AppError::Conflict {
-                field: "ref".into(),
-                message: "another nonconformity was raised at the same moment: try again".into(),
-            },
-            other => other.into(),
-        })?;
+        store_nc::put(&mut tx, org, &n)
+            .await
+            .map_err(AppError::ref_clash("nonconformity"))?;
         let mut event = Event::org(
             org,
             if before.is_some() {

@@ -294,13 +294,7 @@ impl App {
         };
         store_obj::put(&mut tx, org, &o)
             .await
-            .map_err(|e| match e {
-                attest_store::StoreError::Unique { .. } => AppError::Conflict {
-                    field: "ref".into(),
-                    message: "someone added an objective at the same moment: try again".into(),
-                },
-                other => other.into(),
-            })?;
+            .map_err(AppError::ref_clash("objective"))?;
         record(
             &mut tx,
             caller,

@@ -484,13 +484,7 @@ impl App {
         };
         store_ws::put_request(&mut tx, org, &r)
             .await
-            .map_err(|err| match err {
-                attest_store::StoreError::Unique { .. } => AppError::Conflict {
-                    field: "ref".into(),
-                    message: "another request was added at the same moment: try again".into(),
-                },
-                other => other.into(),
-            })?;
+            .map_err(AppError::ref_clash("request"))?;
         record(
             &mut tx,
             caller,
@@ -957,54 +951,34 @@ impl App {
         let now = Timestamp::now();
         let nonconformity_id = match new.severity.as_str() {
             "major" | "minor" if e.kind.is_iso() || e.kind == EngagementKind::Internal => {
-                let n = Nonconformity {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    reference: store_nc::next_ref(tx, org).await?,
-                    title: new.title.clone(),
-                    description: format!("{} ({}): {}", e.reference, e.firm, new.description),
-                    source: if e.kind == EngagementKind::Internal {
-                        NcSource::InternalAudit
-                    } else {
-                        NcSource::ExternalAudit
-                    },
-                    severity: if new.severity == "major" {
-                        Severity::Major
-                    } else {
-                        Severity::Minor
-                    },
-                    framework_id: None,
-                    requirement_id: None,
-                    control_id: new.control_id.clone(),
-                    risk_id: None,
-                    evidence_id: None,
-                    raised_by: caller.actor_text(),
-                    raised_on: now.date(),
-                    root_cause: String::new(),
-                    correction: String::new(),
-                    corrective_action: String::new(),
-                    owner_id: None,
-                    due_on: None,
-                    verification: None,
-                    verified_by: None,
-                    verified_on: None,
-                    closed_on: None,
-                    created_at: now,
-                    updated_at: now,
-                };
-                store_nc::put(tx, org, &n).await.map_err(|err| match err {
-                    attest_store::StoreError::Unique { .. } => AppError::Conflict {
-                        field: "ref".into(),
-                        message: "another nonconformity was raised at the same moment: try again"
-                            .into(),
-                    },
-                    other => other.into(),
-                })?;
-                record(
-                    tx,
-                    caller,
-                    Event::org(org, "nonconformity.raise", "nonconformity", &n.id).after(&n),
-                )
-                .await?;
+                let n = self
+                    .raise_audit_nonconformity(
+                        tx,
+                        caller,
+                        org,
+                        crate::nonconformity::AuditNc {
+                            title: new.title.clone(),
+                            description: format!(
+                                "{} ({}): {}",
+                                e.reference, e.firm, new.description
+                            ),
+                            source: if e.kind == EngagementKind::Internal {
+                                NcSource::InternalAudit
+                            } else {
+                                NcSource::ExternalAudit
+                            },
+                            severity: if new.severity == "major" {
+                                Severity::Major
+                            } else {
+                                Severity::Minor
+                            },
+                            requirement: (None, None),
+                            control_id: new.control_id.clone(),
+                            owner: None,
+                            due_on: None,
+                        },
+                    )
+                    .await?;
                 Some(n.id)
             }
             _ => None,
@@ -1028,13 +1002,7 @@ impl App {
         };
         store_ws::put_finding(tx, org, &f)
             .await
-            .map_err(|err| match err {
-                attest_store::StoreError::Unique { .. } => AppError::Conflict {
-                    field: "ref".into(),
-                    message: "another finding was raised at the same moment: try again".into(),
-                },
-                other => other.into(),
-            })?;
+            .map_err(AppError::ref_clash("finding"))?;
         record(
             tx,
             caller,
