@@ -195,6 +195,9 @@ test('issue a SOC 2 Type 2, then a SOC 3 and a bridge letter', async () => {
   const ended = await aud.goto(`${attest.url}${workspace}`);
   assert(ended.status() === 403, `the auditor's access ended with the report: ${ended.status()}`);
   assert((await aud.locator('body').innerText()).includes('ended'), 'the auditor is told why');
+  await aud.goto(`${attest.url}/`);
+  await expectAt(aud, '/account?notice=audit-ended');
+  assert((await aud.locator('body').innerText()).includes('Your access as an auditor has ended'), 'the landing says why');
 
   // A Korean bridge letter from 1 April; a longer one is refused.
   await page.fill('#bl-until', '2026-07-31');

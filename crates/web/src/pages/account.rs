@@ -14,7 +14,7 @@ use super::{Shell, render, render_status, see_other};
 use crate::AppState;
 use crate::api::identity::{SessionDto, TokenDto, session_dto};
 use crate::auth::Auth;
-use crate::error::{ApiPath, PageForm, WebError};
+use crate::error::{ApiPath, ApiQuery, PageForm, WebError};
 use crate::routes::{Access, Registry};
 
 pub(super) fn register(r: Registry) -> Registry {
@@ -108,11 +108,25 @@ async fn account_page(st: &AppState, auth: &Auth, shell: Shell) -> Result<Respon
     }))
 }
 
+#[derive(Deserialize, Default)]
+struct AccountQuery {
+    notice: Option<String>,
+}
+
 async fn account(
     State(st): State<AppState>,
     Extension(auth): Extension<Auth>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> Result<Response, WebError> {
-    let shell = Shell::new(&st, &auth, "Your account", "account").await?;
+    let shell = Shell::new(&st, &auth, "Your account", "account")
+        .await?
+        .notice_code(
+            q.notice.as_deref(),
+            &[(
+                "audit-ended",
+                "Your access as an auditor has ended: the engagement was issued or withdrawn, or its access date passed. Ask the organisation for a new invitation if you audit it again.",
+            )],
+        );
     account_page(&st, &auth, shell).await
 }
 

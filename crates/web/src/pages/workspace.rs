@@ -213,7 +213,7 @@ async fn landing(
             Ok(see_other("/engagements"))
         }
         // An auditor whose engagement closed (or who has none) keeps only their account.
-        None => Ok(see_other("/account")),
+        None => Ok(see_other("/account?notice=audit-ended")),
     }
 }
 
