@@ -56,14 +56,20 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts `attest serve` on a free loopback port with a fresh data directory and waits until
  * `/healthz` answers 200. Returns `{url, dataDir, stop(), init(org, email), cli(args)}`.
  */
-export async function startAttest() {
+export async function startAttest({ mail = false } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'attest-browser-'));
+  // With `mail`, Attest writes the mail it sends as .eml files into `mailDir`.
+  const mailDir = join(dataDir, 'mail');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // ATTEST_BIN is ours, not Attest's: Attest reads every ATTEST_* variable as configuration
   // and refuses to start on one it does not know.
   const { ATTEST_BIN: _, ...inherited } = process.env;
   const env = { ...inherited, ATTEST_LOG: 'warn' };
+  if (mail) {
+    await mkdir(mailDir, { recursive: true });
+    env.ATTEST_MAIL_URL = `file://${mailDir}`;
+  }
   const child = spawn(ATTEST_BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
     cwd: dataDir,
     env,
@@ -133,7 +139,7 @@ export async function startAttest() {
     return stdout;
   }
 
-  return { url, dataDir, stop, init, cli };
+  return { url, dataDir, mailDir, stop, init, cli };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // and English (language switch), and a public SOC 3 report downloaded and read back.
 
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import {
@@ -11,9 +11,11 @@ import {
   launchBrowser,
   newPage,
   assert,
+  assertEqual,
   expectAt,
   expectH1,
   signIn,
+  statusLogged,
 } from './harness.mjs';
 
 test('the demo trust portal in Korean and English', async () => {
@@ -85,4 +87,114 @@ test('the demo trust portal in Korean and English', async () => {
   await anon.goto(`${attest.url}/trust/hanbit-cloud/iso-27001?lang=ko`);
   const iso = await anon.locator('main').innerText();
   assert(iso.includes('ECL-ISMS-20417') && iso.includes('사후 심사') || iso.includes('갱신 심사'), iso);
+});
+
+// A customer's whole way to a restricted report: from the public page through sign-up (the
+// confirmation link read from the mail Attest sent), the NDA, an access request, the
+// compliance manager's approval, to a download stamped with the customer's name.
+test('a customer signs up, accepts the NDA, is granted access and downloads a stamped report', async () => {
+  const attest = await startAttest({ mail: true });
+  const out = await attest.cli(['demo', 'load']);
+  const oneTime = out.match(/one-time password: (\S+)/)[1];
+
+  // The public SOC page lists the SOC 2 report as restricted; its link leads to sign-in.
+  // The refused sign-up (422) and the used link (403) are expected.
+  const customer = await newPage(await launchBrowser(), { allowConsole: [statusLogged(422), statusLogged(403)] });
+  await customer.goto(`${attest.url}/trust/hanbit-cloud/soc?lang=en`);
+  await customer.locator('a.restricted-doc', { hasText: 'SOC 2 Type 2 report — Hanbit Cloud platform' }).first().click();
+  await expectAt(customer, '/trust/hanbit-cloud/signin?lang=en');
+  await customer.locator('#signup-link').click();
+  await expectAt(customer, '/trust/hanbit-cloud/signup?lang=en');
+  // A malformed sign-up is refused with the field named, and nothing is lost.
+  await customer.fill('#s-name', 'Jiwoo Park 박지우');
+  await customer.fill('#s-company', 'Customer Co');
+  await customer.fill('#s-email', 'jiwoo@customer.example');
+  await customer.fill('#s-password', 'short-pass1');
+  await customer.evaluate(() => document.querySelector('#s-password').removeAttribute('minlength'));
+  await customer.locator('#signup-submit').click();
+  const refused = await customer.locator('#customer-error').innerText();
+  assert(refused.includes('12'), refused);
+  assertEqual(await customer.inputValue('#s-name'), 'Jiwoo Park 박지우', 'the name is kept');
+  await customer.fill('#s-password', 'correct horse battery staple');
+  await customer.locator('#signup-submit').click();
+  await expectH1(customer, 'Check your e-mail');
+
+  // The confirmation link, from the mail Attest wrote.
+  const files = await readdir(attest.mailDir);
+  assertEqual(files.length, 1, 'one mail');
+  const mail = (await readFile(join(attest.mailDir, files[0]), 'utf8')).replace(/=\r?\n/g, '');
+  assert(mail.includes('To: ') && mail.includes('jiwoo@customer.example'), mail);
+  const link = mail.match(/https?:\/\/\S+\/trust\/hanbit-cloud\/verify-email\/[A-Za-z0-9_-]+/)[0];
+  await customer.goto(link.replace(/^https?:\/\/[^/]+/, attest.url));
+  await customer.locator('#verify-submit').click();
+  const verified = await customer.locator('#customer-notice').innerText();
+  assert(verified.includes('confirmed'), verified);
+  await customer.fill('#c-password', 'correct horse battery staple');
+  await customer.locator('#signin-submit').click();
+  await expectAt(customer, '/trust/hanbit-cloud/account?lang=en');
+  assert((await customer.locator('#signed-in-as').innerText()).includes('Jiwoo Park 박지우'));
+
+  // The NDA: read, accepted; then the request for the SOC 2 report.
+  const nda = await customer.locator('#nda-text').innerText();
+  assert(nda.includes('non-disclosure'), nda);
+  await customer.locator('#nda-accept').click();
+  assert((await customer.locator('#customer-notice').innerText()).includes('NDA is recorded'));
+  assert((await customer.locator('#nda-accepted').innerText()).includes('version 1'));
+  await customer.locator('.request-doc').first().waitFor();
+  await customer.getByLabel('SOC 2 Type 2 report — Hanbit Cloud platform').check();
+  await customer.fill('#r-reason', 'Annual vendor risk review of Hanbit Cloud');
+  await customer.fill('#r-days', '30');
+  await customer.locator('#request-submit').click();
+  assert((await customer.locator('#requests').innerText()).includes('waiting for approval'));
+  assertEqual(await customer.locator('.doc-download').count(), 0, 'nothing to download before approval');
+
+  // The compliance manager approves it from the request queue.
+  const staff = await newPage(await launchBrowser());
+  await staff.goto(`${attest.url}/login`);
+  await signIn(staff, 'owner@hanbit-cloud.example', oneTime);
+  await expectAt(staff, '/account/password');
+  await staff.fill('#current_password', oneTime);
+  await staff.fill('#password', 'meadow lantern copper 59');
+  await staff.getByRole('button', { name: 'Change password', exact: true }).click();
+  await expectAt(staff, '/');
+  await staff.goto(`${attest.url}/portal`);
+  await staff.locator('#portal-customers-link').click();
+  await expectAt(staff, '/portal/customers');
+  const row = staff.locator('tr.access-request[data-state="requested"]');
+  const asked = await row.innerText();
+  assert(asked.includes('jiwoo@customer.example') && asked.includes('Annual vendor risk review') && asked.includes('current'), asked);
+  await row.locator('button.approve').click();
+  await expectAt(staff, '/portal/customers');
+  await staff.locator('tr.access-request[data-state="approved"]').waitFor();
+
+  // The customer downloads it: every page stamped with their name, e-mail and company.
+  await customer.reload();
+  const [download] = await Promise.all([
+    customer.waitForEvent('download'),
+    customer.locator('.doc-download').first().click(),
+  ]);
+  const file = join(attest.dataDir, 'soc2-stamped.pdf');
+  await download.saveAs(file);
+  const { stdout } = await promisify(execFile)('pdftotext', [file, '-']);
+  for (const want of ['SOC 2 Type 2 report', 'Jiwoo Park 박지우', 'jiwoo@customer.example', 'Customer Co', 'Confidential']) {
+    assert(stdout.includes(want), `the stamped copy shows ${want}: ${stdout}`);
+  }
+  // The same link does not work twice.
+  const again = await customer.goto(download.url());
+  assertEqual(again.status(), 403, 'a used link');
+
+  // Staff see it in the download log, its chart and its CSV export.
+  await staff.goto(`${attest.url}/portal/downloads`);
+  const log = await staff.locator('#download-log').innerText();
+  assert(log.includes('jiwoo@customer.example') && log.includes('served') && log.includes('link-used'), log);
+  assert((await staff.locator('#by-company').innerText()).includes('Customer Co'));
+  assertEqual(await staff.locator('svg.chart rect.bar-served').count(), 30, 'a bar per day');
+  const [csv] = await Promise.all([
+    staff.waitForEvent('download'),
+    staff.locator('#downloads-csv').click(),
+  ]);
+  const csvFile = join(attest.dataDir, 'downloads.csv');
+  await csv.saveAs(csvFile);
+  const csvText = await readFile(csvFile, 'utf8');
+  assert(csvText.startsWith('id,at,account_id') && csvText.includes('jiwoo@customer.example,Customer Co'), csvText);
 });

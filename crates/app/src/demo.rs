@@ -300,9 +300,11 @@ impl App {
                 intro_en: "Hanbit Cloud's certifications and attestations, with the services they cover and the documents behind them. Public documents download here; reports under NDA are available to customers on request.".into(),
                 intro_ko: "한빛 클라우드의 인증 및 증명, 적용 대상 서비스와 근거 문서를 안내합니다. 공개 문서는 여기서 내려받을 수 있으며, NDA 대상 보고서는 고객의 요청에 따라 제공됩니다.".into(),
                 colour: "#0f766e".into(),
+                auto_domains: Vec::new(),
             },
         )
         .await?;
+        self.publish_nda(&cli, DEMO_NDA_EN, DEMO_NDA_KO).await?;
         self.put_offering(
             &cli,
             "iso-27001",
@@ -378,6 +380,20 @@ impl App {
         })
     }
 }
+
+/// The demo portal's NDA (a short sample, not legal advice).
+const DEMO_NDA_EN: &str = "Mutual non-disclosure agreement (sample)\n\n\
+1. Hanbit Cloud shares audit reports and related documents (\"Confidential Information\") with you only to let you assess its services.\n\
+2. You keep the Confidential Information confidential, use it only for that purpose, and share it only with your employees and auditors who need it and are bound by the same duty.\n\
+3. Each copy is marked with your name; you do not remove the marking.\n\
+4. This agreement lasts three years from your acceptance.\n";
+
+/// The same NDA in Korean.
+const DEMO_NDA_KO: &str = "상호 비밀유지계약 (예시)\n\n\
+1. 한빛 클라우드는 고객이 서비스를 평가할 수 있도록 감사 보고서와 관련 문서(\"비밀정보\")를 제공합니다.\n\
+2. 고객은 비밀정보를 비밀로 유지하고 해당 목적으로만 사용하며, 같은 의무를 지는 임직원과 감사인 중 필요한 사람에게만 공유합니다.\n\
+3. 각 사본에는 고객의 이름이 표시되며, 고객은 이 표시를 지우지 않습니다.\n\
+4. 이 계약은 동의한 날부터 3년간 유효합니다.\n";
 
 #[cfg(test)]
 mod tests {

@@ -83,6 +83,14 @@ impl App {
                 format!("a {kind} is a PDF; this file is {content_type}"),
             ));
         }
+        // A restricted document is stamped for each customer who takes it: a PDF that cannot
+        // be (encrypted, unreadable) is refused now rather than at a customer's download.
+        if let Err(e) = self.check_stampable(org, &stored.sha256).await {
+            if !stored.deduplicated {
+                let _ = self.blobs.delete(org, &stored.sha256).await;
+            }
+            return Err(e);
+        }
         let now = Timestamp::now();
         let d = Document {
             id: uuid::Uuid::now_v7().to_string(),
@@ -160,6 +168,22 @@ impl App {
             .find(|d| d.id == id)
             .ok_or(AppError::NotFound("document"))?;
         self.document_bytes(org, d).await
+    }
+
+    /// Whether the stored PDF can be read and stamped.
+    async fn check_stampable(&self, org: attest_domain::OrgId, hash: &[u8; 32]) -> AppResult<()> {
+        use futures::TryStreamExt;
+        let (_, stream) = self.blobs.get(org, hash).await?;
+        let bytes: Vec<u8> = stream
+            .map_ok(|b| b.to_vec())
+            .try_concat()
+            .await
+            .map_err(|e| AppError::Internal(format!("reading the upload back: {e}")))?;
+        tokio::task::spawn_blocking(move || attest_report::stamp::check(&bytes))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map(|_| ())
+            .map_err(|e| AppError::invalid("file", e.to_string()))
     }
 
     /// The bytes of a stored document, checked against its SHA-256 as they stream.

@@ -16,12 +16,14 @@ pub mod framework;
 pub mod identity;
 pub mod internal_audit;
 pub mod isms;
+pub mod mail;
 pub mod mapping;
 pub mod nonconformity;
 pub mod objective;
 pub mod org;
 pub mod policy;
 pub mod portal;
+pub mod portal_customers;
 pub mod risk;
 pub mod risk_sheet;
 pub mod secret;
@@ -53,6 +55,10 @@ pub struct AppConfig {
     pub reset_ttl: time::Duration,
     /// Largest evidence upload, in bytes.
     pub upload_limit: u64,
+    /// Where mail goes: `smtp://…`, `smtps://…` or `file:///dir` (none: no mail is sent).
+    pub mail_url: Option<String>,
+    /// The sender of the mail Attest sends.
+    pub mail_from: String,
 }
 
 impl Default for AppConfig {
@@ -64,6 +70,8 @@ impl Default for AppConfig {
             invitation_ttl: time::Duration::days(7),
             reset_ttl: time::Duration::hours(1),
             upload_limit: 5 * 1024 * 1024 * 1024,
+            mail_url: None,
+            mail_from: "Attest <attest@localhost>".into(),
         }
     }
 }

@@ -185,6 +185,8 @@ pub struct SettingsInput {
     pub intro_ko: String,
     /// `#rrggbb`.
     pub colour: String,
+    /// E-mail domains whose customers' access requests are approved at once.
+    pub auto_domains: Vec<String>,
 }
 
 /// An offering as a caller writes it.
@@ -246,6 +248,59 @@ fn standard_label(s: &str) -> String {
         .map_or_else(|| s.to_owned(), |(_, l)| (*l).to_owned())
 }
 
+/// Addresses under `/trust/{slug}/` the portal itself uses.
+const RESERVED_KEYS: [&str; 13] = [
+    "documents",
+    "verify",
+    "key",
+    "account",
+    "signin",
+    "signup",
+    "signout",
+    "nda",
+    "access",
+    "download",
+    "invitation",
+    "verify-email",
+    "brand.css",
+];
+
+/// The e-mail domains of an allow-list: lower case, each a plausible domain name.
+fn check_domains(domains: &[String]) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for d in domains {
+        let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
+        if d.is_empty() {
+            continue;
+        }
+        let ok = d.len() <= 253
+            && d.contains('.')
+            && d.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !ok {
+            return Err(AppError::invalid(
+                "auto_domains",
+                format!("`{d}` is not a domain name (example: customer.example)"),
+            ));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    if out.len() > 200 {
+        return Err(AppError::invalid(
+            "auto_domains",
+            "at most 200 domains".to_owned(),
+        ));
+    }
+    Ok(out)
+}
+
 fn check_key(key: &str) -> AppResult<()> {
     let ok = !key.is_empty()
         && key.len() <= 60
@@ -253,13 +308,16 @@ fn check_key(key: &str) -> AppResult<()> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !key.starts_with('-')
-        && !matches!(key, "documents" | "verify" | "key");
+        && !RESERVED_KEYS.contains(&key);
     if ok {
         Ok(())
     } else {
         Err(AppError::invalid(
             "key",
-            "an offering's key is 1 to 60 lower-case letters, digits and dashes (it is its address; documents, verify and key are taken)",
+            format!(
+                "an offering's key is 1 to 60 lower-case letters, digits and dashes (it is its address; {} are taken)",
+                RESERVED_KEYS.join(", ")
+            ),
         ))
     }
 }
@@ -385,6 +443,7 @@ impl App {
             intro_en: String::new(),
             intro_ko: String::new(),
             colour: "#1d4ed8".into(),
+            auto_domains: Vec::new(),
             updated_at: Timestamp::from_micros(0),
         }
     }
@@ -433,6 +492,7 @@ impl App {
             intro_en: text("intro_en", &input.intro_en, 20_000, false)?,
             intro_ko: text("intro_ko", &input.intro_ko, 20_000, false)?,
             colour: check_colour(&input.colour)?,
+            auto_domains: check_domains(&input.auto_domains)?,
             updated_at: Timestamp::now(),
         };
         let before = store_portal::settings(&self.store, org).await?;
@@ -699,7 +759,7 @@ impl App {
     }
 
     /// The organisation behind a public address, if its portal is on.
-    async fn portal_org(&self, slug: &str) -> AppResult<(OrgId, Settings)> {
+    pub(crate) async fn portal_org(&self, slug: &str) -> AppResult<(OrgId, Settings)> {
         let gone = || AppError::NotFound("trust portal");
         let o = attest_store::org::by_slug(&self.store, slug)
             .await?
@@ -995,45 +1055,59 @@ impl App {
         slug: &str,
         id: &str,
     ) -> AppResult<crate::evidence::FileStream> {
-        let gone = || AppError::NotFound("document");
         let (org, _) = self.portal_org(slug).await?;
-        let d = store_ws::documents(&self.store, org, None)
+        let (d, _) = self
+            .portal_shown_documents(org)
             .await?
             .into_iter()
-            .find(|d| d.id == id && d.published_at.is_some() && d.withdrawn_at.is_none())
-            .ok_or_else(gone)?;
-        let e = self
-            .find_engagement(org, &d.engagement_id)
-            .await
-            .map_err(|_| gone())?;
-        if !is_public(&d.kind, e.kind) || e.status != EngagementStatus::Issued {
-            return Err(gone());
-        }
-        // On a published offering today: a current report, or a valid certificate's.
+            .find(|(d, e)| d.id == id && is_public(&d.kind, e.kind))
+            .ok_or(AppError::NotFound("document"))?;
+        self.document_bytes(org, d).await
+    }
+
+    /// The documents a published offering shows today, with their engagements: the
+    /// published, not withdrawn documents of current reports and of valid certificates.
+    pub(crate) async fn portal_shown_documents(
+        &self,
+        org: OrgId,
+    ) -> AppResult<Vec<(Document, Engagement)>> {
         let engagements = store_eng::list(&self.store, org).await?;
         let today = Timestamp::now().date();
         let certificates = store_eng::certificates(&self.store, org).await?;
-        let shown = store_portal::offerings(&self.store, org)
+        let offerings: Vec<Offering> = store_portal::offerings(&self.store, org)
             .await?
-            .iter()
+            .into_iter()
             .filter(|o| o.published)
-            .any(|o| {
-                (d.kind == "report"
+            .collect();
+        let mut out = Vec::new();
+        for d in store_ws::documents(&self.store, org, None).await? {
+            if d.published_at.is_none() || d.withdrawn_at.is_some() {
+                continue;
+            }
+            let Some(e) = engagements.iter().find(|e| e.id == d.engagement_id) else {
+                continue;
+            };
+            if e.status != EngagementStatus::Issued {
+                continue;
+            }
+            let shown = offerings.iter().any(|o| {
+                (e.kind.is_soc()
                     && current_reports(&engagements, &o.reports)
                         .iter()
                         .any(|x| x.id == e.id))
-                    || d.kind == "certificate"
-                        && certificates.iter().any(|c| {
-                            c.engagement_id.as_deref() == Some(e.id.as_str())
-                                && o.standards.contains(&c.standard)
-                                && crate::engagement::certificate_view(c.clone(), today).status
-                                    == "valid"
-                        })
+                    || certificates.iter().any(|c| {
+                        c.engagement_id.as_deref() == Some(e.id.as_str())
+                            && o.standards.contains(&c.standard)
+                            && crate::engagement::certificate_view(c.clone(), today).status
+                                == "valid"
+                    })
             });
-        if !shown {
-            return Err(gone());
+            if shown {
+                let e = e.clone();
+                out.push((d, e));
+            }
         }
-        self.document_bytes(org, d).await
+        Ok(out)
     }
 }
 

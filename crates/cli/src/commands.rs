@@ -99,6 +99,8 @@ fn app_config(config: &Config) -> AppConfig {
         session_idle: time::Duration::minutes(config.session_idle_minutes.max(1)),
         session_absolute: time::Duration::hours(config.session_absolute_hours.max(1)),
         upload_limit: config.upload_limit,
+        mail_url: config.mail_url.clone().filter(|u| !u.is_empty()),
+        mail_from: config.mail_from.clone(),
         ..AppConfig::default()
     }
 }
@@ -155,6 +157,35 @@ pub async fn run(
             manifest,
             key,
         }) => crate::portal::verify(&file, &manifest, key.as_deref()).await,
+        Command::Portal(crate::PortalCommand::Invite {
+            email,
+            name,
+            company,
+        }) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            let (account, link) = app.portal_invite(&caller, &email, &name, &company).await?;
+            println!("Invited {} ({}).", account.email, account.company);
+            println!("Their link (works once): {link}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Portal(crate::PortalCommand::Requests) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            for q in app.portal_customers(&caller).await?.requests {
+                println!(
+                    "{}\t{}\t{} <{}>, {}\t{} days\t{}",
+                    q.request.id,
+                    q.state,
+                    q.account.name,
+                    q.account.email,
+                    q.account.company,
+                    q.request.days,
+                    q.titles.join("; ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo(crate::DemoCommand::Load) => {
             let app = open_app(&config).await?;
             let done = match app.load_demo().await {

@@ -50,6 +50,11 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Largest evidence upload in bytes.
     pub upload_limit: u64,
+    /// Where mail to portal customers goes: `smtp://user:pass@host:587` (STARTTLS),
+    /// `smtps://…`, or `file:///dir` (one .eml file per message); none: no mail is sent.
+    pub mail_url: Option<String>,
+    /// The sender of that mail.
+    pub mail_from: String,
     /// Minutes without activity after which a session ends.
     pub session_idle_minutes: i64,
     /// Hours after sign-in after which a session ends.
@@ -72,6 +77,8 @@ impl Default for Config {
             public_url: None,
             trust_proxy: false,
             upload_limit: 5 * 1024 * 1024 * 1024,
+            mail_url: None,
+            mail_from: "Attest <attest@localhost>".into(),
             session_idle_minutes: 60,
             session_absolute_hours: 12,
             log_format: "pretty".into(),
@@ -90,6 +97,8 @@ const SETTINGS: &[&str] = &[
     "public_url",
     "trust_proxy",
     "upload_limit",
+    "mail_url",
+    "mail_from",
     "session_idle_minutes",
     "session_absolute_hours",
     "log_format",

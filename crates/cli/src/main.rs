@@ -83,6 +83,20 @@ pub enum PortalCommand {
         #[arg(long)]
         key: Option<String>,
     },
+    /// Invites a customer to the trust portal; prints the one-time link that lets them
+    /// choose a password (also mailed when mail_url is set).
+    Invite {
+        /// The customer's e-mail address.
+        email: String,
+        /// Their name (stamped on the documents they take).
+        #[arg(long)]
+        name: String,
+        /// Their company.
+        #[arg(long)]
+        company: String,
+    },
+    /// Lists customers' access requests, open ones first.
+    Requests,
 }
 
 /// `attest demo …`

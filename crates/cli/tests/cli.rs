@@ -556,3 +556,50 @@ fn engagements_and_bridge_letters_from_the_command_line() {
     );
     assert!(plan.starts_with("2026-04-01 – 2027-03-31"), "{plan}");
 }
+
+#[test]
+fn portal_customers_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["demo", "load"]);
+    let out = ok(
+        d,
+        &[
+            "portal",
+            "invite",
+            "buyer@customer.test",
+            "--name",
+            "Buyer One",
+            "--company",
+            "Customer Ltd",
+        ],
+    );
+    assert!(out.contains("/trust/hanbit-cloud/invitation/"), "{out}");
+    refused_by(
+        d,
+        &[
+            "portal",
+            "invite",
+            "buyer@customer.test",
+            "--name",
+            "Buyer One",
+            "--company",
+            "Customer Ltd",
+        ],
+        "already has a portal account",
+    );
+    refused_by(
+        d,
+        &[
+            "portal",
+            "invite",
+            "not-an-address",
+            "--name",
+            "X",
+            "--company",
+            "Y",
+        ],
+        "e-mail address",
+    );
+    assert!(ok(d, &["portal", "requests"]).is_empty(), "no request yet");
+}

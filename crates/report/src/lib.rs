@@ -8,6 +8,7 @@ pub mod pdf;
 pub mod policy;
 pub mod sample;
 pub mod soa;
+pub mod stamp;
 
 /// Why a document could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,9 @@ pub enum ReportError {
     /// The CSV writer failed.
     #[error("csv: {0}")]
     Csv(#[from] csv::Error),
+    /// A PDF could not be read or written (stamping).
+    #[error("{0}")]
+    Pdf(String),
     /// JSON serialisation failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

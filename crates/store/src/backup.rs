@@ -116,6 +116,13 @@ pub const TABLES: &[Table] = &[
     t("portal_faqs", "id"),
     t("portal_resources", "id"),
     t("portal_keys", "org_id"),
+    t("portal_accounts", "id"),
+    ephemeral("portal_tokens", "hash"),
+    t("portal_ndas", "org_id, version"),
+    t("portal_nda_acceptances", "id"),
+    t("portal_access_requests", "id"),
+    t("portal_access_documents", "request_id, document_id"),
+    t("portal_downloads", "id"),
 ];
 
 /// A column's portable type.

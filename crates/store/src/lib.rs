@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod backup;
 pub mod control;
+pub mod customers;
 pub mod engagement;
 mod error;
 pub mod evidence;

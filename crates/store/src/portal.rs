@@ -21,14 +21,17 @@ pub struct Settings {
     pub intro_ko: String,
     /// The brand colour (`#rrggbb`).
     pub colour: String,
+    /// E-mail domains whose customers' access requests are approved at once.
+    pub auto_domains: Vec<String>,
     /// Last change.
     pub updated_at: Timestamp,
 }
 
 /// The settings (none until first saved).
 pub async fn settings(store: &Store, org: OrgId) -> StoreResult<Option<Settings>> {
-    let row: Option<(i64, String, String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT enabled, name_en, name_ko, intro_en, intro_ko, colour, updated_at FROM portal_settings WHERE org_id = $1",
+    type Row = (i64, String, String, String, String, String, i64, String);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT enabled, name_en, name_ko, intro_en, intro_ko, colour, updated_at, auto_domains FROM portal_settings WHERE org_id = $1",
     )
     .bind(org.to_string())
     .fetch_optional(store.pool())
@@ -41,17 +44,18 @@ pub async fn settings(store: &Store, org: OrgId) -> StoreResult<Option<Settings>
         intro_ko: r.4,
         colour: r.5,
         updated_at: Timestamp::from_micros(r.6),
+        auto_domains: list_of(&r.7),
     }))
 }
 
 /// Saves the settings.
 pub async fn put_settings(tx: &mut Tx, org: OrgId, s: &Settings) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO portal_settings (org_id, enabled, name_en, name_ko, intro_en, intro_ko, colour, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (org_id) DO UPDATE SET \
+        "INSERT INTO portal_settings (org_id, enabled, name_en, name_ko, intro_en, intro_ko, colour, updated_at, auto_domains) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id) DO UPDATE SET \
          enabled = excluded.enabled, name_en = excluded.name_en, name_ko = excluded.name_ko, \
          intro_en = excluded.intro_en, intro_ko = excluded.intro_ko, colour = excluded.colour, \
-         updated_at = excluded.updated_at",
+         updated_at = excluded.updated_at, auto_domains = excluded.auto_domains",
     )
     .bind(org.to_string())
     .bind(i64::from(s.enabled))
@@ -61,6 +65,7 @@ pub async fn put_settings(tx: &mut Tx, org: OrgId, s: &Settings) -> StoreResult<
     .bind(&s.intro_ko)
     .bind(&s.colour)
     .bind(s.updated_at.as_micros())
+    .bind(s.auto_domains.join(","))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -344,3 +344,20 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A real one-page PDF (typeset once per process), for documents that must be readable and
+/// stampable.
+pub fn pdf() -> &'static [u8] {
+    static PDF: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PDF.get_or_init(|| {
+        attest_report::sample::pdf(&attest_report::sample::SampleDocument {
+            title: "A report".into(),
+            organisation: "Test organisation".into(),
+            issuer: "Test LLP".into(),
+            dated: "2026-01-01".into(),
+            paragraphs: vec!["The report's text.".into()],
+            generated_on: time::macros::date!(2026 - 01 - 01),
+        })
+        .expect("a sample PDF")
+    })
+}

@@ -45,7 +45,10 @@ pub fn cookie<'a>(req: &'a http::request::Parts, name: &str) -> Option<&'a str> 
     cookie_in(req.headers.get_all(COOKIE).iter(), name)
 }
 
-fn cookie_in<'a>(headers: impl Iterator<Item = &'a HeaderValue>, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie_in<'a>(
+    headers: impl Iterator<Item = &'a HeaderValue>,
+    name: &str,
+) -> Option<&'a str> {
     headers
         .filter_map(|h| h.to_str().ok())
         .flat_map(|h| h.split(';'))

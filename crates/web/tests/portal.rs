@@ -209,6 +209,7 @@ server_test!(
                     intro_en: s.intro_en,
                     intro_ko: s.intro_ko,
                     colour: s.colour,
+                    auto_domains: s.auto_domains,
                 },
             )
             .await
@@ -352,7 +353,7 @@ server_test!(
             .text("title", "Draft report")
             .part(
                 "file",
-                reqwest::multipart::Part::bytes(&b"%PDF-1.7\n"[..]).file_name("r.pdf"),
+                reqwest::multipart::Part::bytes(attest_testkit::pdf()).file_name("r.pdf"),
             );
         let d = json_of(
             cm.client

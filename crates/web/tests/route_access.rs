@@ -30,6 +30,16 @@ const PUBLIC: &[&str] = &[
     "/trust/{slug}/verify",
     "/trust/{slug}/key",
     "/trust/{slug}/{offering}/manifest.json",
+    "/trust/{slug}/signin",
+    "/trust/{slug}/signup",
+    "/trust/{slug}/verify-email/{token}",
+    "/trust/{slug}/invitation/{token}",
+    "/trust/{slug}/signout",
+    "/trust/{slug}/account",
+    "/trust/{slug}/nda",
+    "/trust/{slug}/access",
+    "/trust/{slug}/documents/{document_id}/link",
+    "/trust/{slug}/download/{token}",
 ];
 
 /// Path parameters filled with objects of the *other* organisation.
@@ -43,6 +53,11 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
     let invitation = srv
         .app
         .invite(&cli, "someone@elsewhere.test", Role::Viewer)
+        .await
+        .unwrap();
+    let (customer, _) = srv
+        .app
+        .portal_invite(&cli, "customer@elsewhere.test", "A Customer", "Elsewhere")
         .await
         .unwrap();
     let owner = srv.sign_in(other.email(Role::Owner), PASSWORD).await;
@@ -325,7 +340,7 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
             "en",
             "beta.pdf",
             futures::stream::iter(vec![Ok::<_, String>(bytes::Bytes::from_static(
-                b"%PDF-1.7\nBeta's report\n",
+                attest_testkit::pdf(),
             ))]),
         )
         .await
@@ -380,6 +395,7 @@ async fn fixtures(srv: &TestServer, other: &TestOrg) -> HashMap<&'static str, St
         .unwrap();
     HashMap::from([
         ("certificate_id", certificate.certificate.id),
+        ("account_id", customer.id),
         ("engagement_id", report.id),
         ("test_id", control_test.test.id),
         ("request_id", request.request.id),

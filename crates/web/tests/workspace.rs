@@ -780,9 +780,7 @@ server_test!(
         .await;
         assert_eq!(e["error"]["field"], "kind", "{e}");
         let d = json_of(
-            send(upload("report", b"%PDF-1.7\nThe report\n"))
-                .await
-                .unwrap(),
+            send(upload("report", attest_testkit::pdf())).await.unwrap(),
             StatusCode::CREATED,
         )
         .await;

@@ -11,6 +11,7 @@ pub(crate) mod objective;
 mod org;
 mod policy;
 pub(crate) mod portal;
+pub(crate) mod portal_customers;
 pub(crate) mod program;
 pub(crate) mod risk;
 mod soa;
@@ -56,6 +57,7 @@ pub fn register(r: Registry) -> Registry {
     let r = engagement::register(r);
     let r = workspace::register(r);
     let r = portal::register(r);
+    let r = portal_customers::register(r);
     identity::register(r)
 }
 

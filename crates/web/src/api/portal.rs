@@ -59,6 +59,9 @@ pub struct SettingsBody {
     /// Brand colour `#rrggbb`.
     #[serde(default)]
     pub colour: String,
+    /// E-mail domains whose customers' access requests are approved at once.
+    #[serde(default)]
+    pub auto_domains: Vec<String>,
 }
 
 /// Saves the portal settings.
@@ -80,6 +83,7 @@ async fn settings(
                     intro_en: b.intro_en,
                     intro_ko: b.intro_ko,
                     colour: b.colour,
+                    auto_domains: b.auto_domains,
                 },
             )
             .await?,

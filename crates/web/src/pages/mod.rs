@@ -11,11 +11,13 @@ mod nonconformity;
 mod objective;
 mod policy;
 mod portal;
+pub(crate) mod portal_customers;
 mod program;
 mod risk;
 mod signin;
 mod soa;
 mod trust;
+mod trust_customer;
 mod workspace;
 
 use askama::Template;
@@ -67,7 +69,9 @@ pub fn register(r: Registry) -> Registry {
     let r = engagement::register(r);
     let r = workspace::register(r);
     let r = trust::register(r);
+    let r = trust_customer::register(r);
     let r = portal::register(r);
+    let r = portal_customers::register(r);
     admin::register(r)
 }
 

@@ -125,6 +125,10 @@ async fn settings(
                 intro_en: one(&p, "intro_en"),
                 intro_ko: one(&p, "intro_ko"),
                 colour: one(&p, "colour"),
+                auto_domains: one(&p, "auto_domains")
+                    .split([',', ' ', '\n'])
+                    .map(str::to_owned)
+                    .collect(),
             },
         )
         .await;

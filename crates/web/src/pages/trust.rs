@@ -52,11 +52,13 @@ pub(super) fn register(r: Registry) -> Registry {
 }
 
 #[derive(Deserialize, Default)]
-struct LangQuery {
-    lang: Option<String>,
+pub(super) struct LangQuery {
+    pub(super) lang: Option<String>,
+    /// What a customer's form just did (the account page's notice).
+    pub(super) done: Option<String>,
 }
 
-fn lang_of(q: &LangQuery, headers: &HeaderMap) -> Lang {
+pub(super) fn lang_of(q: &LangQuery, headers: &HeaderMap) -> Lang {
     negotiate(
         q.lang.as_deref(),
         headers
@@ -66,17 +68,18 @@ fn lang_of(q: &LangQuery, headers: &HeaderMap) -> Lang {
 }
 
 /// Common strings of every portal page.
-struct Chrome {
-    lang: &'static str,
-    title: String,
-    slug: String,
-    home_label: String,
-    language_label: String,
+pub(super) struct Chrome {
+    pub(super) lang: &'static str,
+    pub(super) title: String,
+    pub(super) slug: String,
+    pub(super) home_label: String,
+    pub(super) language_label: String,
+    pub(super) account_label: String,
     /// The other language: (code, its own name).
-    other: (&'static str, &'static str),
+    pub(super) other: (&'static str, &'static str),
 }
 
-fn chrome(lang: Lang, org: &str, slug: &str) -> Chrome {
+pub(super) fn chrome(lang: Lang, org: &str, slug: &str) -> Chrome {
     let tr = Tr(lang);
     Chrome {
         lang: lang.as_str(),
@@ -84,6 +87,7 @@ fn chrome(lang: Lang, org: &str, slug: &str) -> Chrome {
         slug: slug.to_owned(),
         home_label: tr.t("portal-home"),
         language_label: tr.t("portal-language"),
+        account_label: tr.t("customer-account"),
         other: match lang {
             Lang::En => ("ko", "한국어"),
             Lang::Ko => ("en", "English"),
@@ -104,7 +108,7 @@ struct HomePage {
 
 /// A public page: cached briefly by the browser only (a response may carry the visitor's
 /// sign-in CSRF cookie, so shared caches must not keep it), varying by language.
-fn public(mut resp: Response) -> Response {
+pub(super) fn public(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     h.insert(
         header::CACHE_CONTROL,
@@ -147,6 +151,7 @@ async fn home(
 /// A document line as the page shows it.
 struct DocLine {
     href: Option<String>,
+    public: bool,
     title: String,
     language: String,
     sha256: String,
@@ -194,9 +199,12 @@ struct OfferingPage {
 fn doc_lines(tr: Tr, slug: &str, docs: &[PublicDocument]) -> Vec<DocLine> {
     docs.iter()
         .map(|d| DocLine {
-            href: d
-                .public
-                .then(|| format!("/trust/{slug}/documents/{}", d.id)),
+            href: Some(if d.public {
+                format!("/trust/{slug}/documents/{}", d.id)
+            } else {
+                format!("/trust/{slug}/account?lang={}#doc-{}", tr.0.as_str(), d.id)
+            }),
+            public: d.public,
             title: d.title.clone(),
             language: d.language.clone(),
             sha256: d.sha256.clone(),
