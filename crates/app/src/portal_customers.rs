@@ -247,11 +247,6 @@ impl App {
         )
     }
 
-    /// The organisation behind an enabled portal.
-    async fn customer_org(&self, slug: &str) -> AppResult<(OrgId, attest_store::portal::Settings)> {
-        self.portal_org(slug).await
-    }
-
     /// Signs a customer up: the account waits for its e-mail address to be confirmed by the
     /// link sent to it. An address that already has an account gets the same answer (and,
     /// if still unconfirmed, a new link), so sign-up tells nobody who is a customer.
@@ -262,7 +257,7 @@ impl App {
         lang: Lang,
         client: &Client,
     ) -> AppResult<()> {
-        let (org, settings) = self.customer_org(slug).await?;
+        let (org, settings) = self.portal_org(slug).await?;
         if !self.can_send_mail() {
             return Err(AppError::Rule {
                 rule: "mail",
@@ -361,7 +356,7 @@ impl App {
         token: &str,
         client: &Client,
     ) -> AppResult<Account> {
-        let (org, _) = self.customer_org(slug).await?;
+        let (org, _) = self.portal_org(slug).await?;
         let invalid = || AppError::Rule {
             rule: "link",
             message: "this link is not valid or has expired: sign up again to get a new one".into(),
@@ -473,7 +468,7 @@ impl App {
 
     /// The invited account behind an invitation link that is still valid.
     pub async fn portal_invitation(&self, slug: &str, token: &str) -> AppResult<Account> {
-        let (org, _) = self.customer_org(slug).await?;
+        let (org, _) = self.portal_org(slug).await?;
         let t = store_cust::token(
             &self.store,
             org,
@@ -500,7 +495,7 @@ impl App {
         new_password: &str,
         client: &Client,
     ) -> AppResult<(Account, String)> {
-        let (org, _) = self.customer_org(slug).await?;
+        let (org, _) = self.portal_org(slug).await?;
         let mut a = self.portal_invitation(slug, token).await?;
         password::check_new(new_password, &a.email)?;
         let before = a.clone();
@@ -536,7 +531,7 @@ impl App {
         pw: &str,
         client: &Client,
     ) -> AppResult<(Account, String)> {
-        let (org, _) = self.customer_org(slug).await?;
+        let (org, _) = self.portal_org(slug).await?;
         let wrong = || AppError::Unauthenticated("the e-mail address or password is wrong".into());
         let email = normalise_email(email).map_err(|_| wrong())?;
         let now = Timestamp::now();
@@ -586,7 +581,7 @@ impl App {
 
     /// The customer a session cookie names, if it is valid on this portal.
     pub async fn portal_customer(&self, slug: &str, session: &str) -> AppResult<Option<Customer>> {
-        let Ok((org, _)) = self.customer_org(slug).await else {
+        let Ok((org, _)) = self.portal_org(slug).await else {
             return Ok(None);
         };
         let Some(t) = store_cust::token(
@@ -611,7 +606,7 @@ impl App {
 
     /// Ends a customer's session.
     pub async fn portal_sign_out(&self, slug: &str, session: &str) -> AppResult<()> {
-        let Ok((org, _)) = self.customer_org(slug).await else {
+        let Ok((org, _)) = self.portal_org(slug).await else {
             return Ok(());
         };
         let hash = secret::token_hash(session);
@@ -827,7 +822,7 @@ impl App {
                 "choose at least one document",
             ));
         }
-        let settings = self.customer_org(&c.slug).await?.1;
+        let settings = self.portal_org(&c.slug).await?.1;
         let domain = c.account.email.rsplit('@').next().unwrap_or_default();
         let auto = settings.auto_domains.iter().any(|d| d == domain);
         let now = Timestamp::now();
@@ -949,7 +944,7 @@ impl App {
         token: &str,
         client: &Client,
     ) -> AppResult<(String, Vec<u8>)> {
-        let (org, settings) = self.customer_org(slug).await?;
+        let (org, settings) = self.portal_org(slug).await?;
         let hash = secret::token_hash(token);
         let t = store_cust::token(&self.store, org, Purpose::Download, &hash).await?;
         let now = Timestamp::now();

@@ -256,6 +256,20 @@ fn page(
     resp
 }
 
+/// The page again with the refusal's message (and its status), or an error page for a
+/// failure the customer cannot act on.
+fn refused(x: &Ctx, heading_id: &str, view: View, e: AppError) -> Result<Response, WebError> {
+    let status = status_of(&e);
+    Ok(page(
+        x,
+        heading_id,
+        view,
+        None,
+        Some(customer_message(e)?),
+        status,
+    ))
+}
+
 fn to(x: &Ctx, path: &str) -> String {
     format!("/trust/{}/{path}?lang={}", x.slug, x.lang.as_str())
 }
@@ -305,17 +319,7 @@ async fn signin(
                 .append(header::SET_COOKIE, set_cookie(&st, &token, 12 * 3600));
             Ok(resp)
         }
-        Err(e) => {
-            let status = status_of(&e);
-            Ok(page(
-                &x,
-                "customer-sign-in",
-                View::SignIn { email },
-                None,
-                Some(customer_message(e)?),
-                status,
-            ))
-        }
+        Err(e) => refused(&x, "customer-sign-in", View::SignIn { email }, e),
     }
 }
 
@@ -377,17 +381,7 @@ async fn signup(
             None,
             StatusCode::OK,
         )),
-        Err(e) => {
-            let status = status_of(&e);
-            Ok(page(
-                &x,
-                "customer-sign-up",
-                keep,
-                None,
-                Some(customer_message(e)?),
-                status,
-            ))
-        }
+        Err(e) => refused(&x, "customer-sign-up", keep, e),
     }
 }
 
@@ -430,17 +424,7 @@ async fn verify(
             None,
             StatusCode::OK,
         )),
-        Err(e) => {
-            let status = status_of(&e);
-            Ok(page(
-                &x,
-                "customer-verify-title",
-                View::Message,
-                None,
-                Some(customer_message(e)?),
-                status,
-            ))
-        }
+        Err(e) => refused(&x, "customer-verify-title", View::Message, e),
     }
 }
 
@@ -464,17 +448,7 @@ async fn invitation_page(
             None,
             StatusCode::OK,
         )),
-        Err(e) => {
-            let status = status_of(&e);
-            Ok(page(
-                &x,
-                "customer-invitation-title",
-                View::Message,
-                None,
-                Some(customer_message(e)?),
-                status,
-            ))
-        }
+        Err(e) => refused(&x, "customer-invitation-title", View::Message, e),
     }
 }
 
@@ -500,21 +474,18 @@ async fn accept_invitation(
             Ok(resp)
         }
         Err(e) => {
-            let status = status_of(&e);
             let email = st
                 .app
                 .portal_invitation(&slug, &token)
                 .await
                 .map(|a| a.email)
                 .unwrap_or_default();
-            Ok(page(
+            refused(
                 &x,
                 "customer-invitation-title",
                 View::Invitation { token, email },
-                None,
-                Some(customer_message(e)?),
-                status,
-            ))
+                e,
+            )
         }
     }
 }
@@ -601,7 +572,8 @@ where
         Ok(_) => Ok(see_other(&format!("{}&done={done}", to(x, "account")))),
         Err(e) => {
             let status = status_of(&e);
-            account_view(st, x, headers, None, Some(customer_message(e)?), status).await
+            let message = customer_message(e)?;
+            account_view(st, x, headers, None, Some(message), status).await
         }
     }
 }
@@ -678,7 +650,8 @@ async fn link(
         Ok(token) => Ok(see_other(&to(&x, &format!("download/{token}")))),
         Err(e) => {
             let status = status_of(&e);
-            account_view(&st, &x, &headers, None, Some(customer_message(e)?), status).await
+            let message = customer_message(e)?;
+            account_view(&st, &x, &headers, None, Some(message), status).await
         }
     }
 }
@@ -714,17 +687,6 @@ async fn download(
             }
             Ok(resp)
         }
-        Err(e) => {
-            let status = status_of(&e);
-            let msg = customer_message(e)?;
-            Ok(page(
-                &x,
-                "customer-download-title",
-                View::Message,
-                None,
-                Some(msg),
-                status,
-            ))
-        }
+        Err(e) => refused(&x, "customer-download-title", View::Message, e),
     }
 }
