@@ -146,7 +146,7 @@ export async function startAttest({ mail = false } = {}) {
 // Browser
 
 /** Launches Debian's headless Chromium (never a downloaded browser). */
-export async function launchBrowser() {
+export async function launchBrowser({ hostMap } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
   }
@@ -165,6 +165,8 @@ export async function launchBrowser() {
       '--no-first-run',
       '--disable-sync',
       '--disable-quic',
+      // A host name of the test's own resolved to this machine (a portal's own host name).
+      ...(hostMap ? [`--host-resolver-rules=MAP ${hostMap} 127.0.0.1`] : []),
     ],
   });
   track(() => browser.close());

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import {
   test,
   startAttest,
@@ -18,6 +19,31 @@ import {
   statusLogged,
 } from './harness.mjs';
 
+/** A real PNG of `w` × `h` pixels in one colour. */
+function png(w, h, [r, g, b]) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // truecolour
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: w }, () => [r, g, b]).flat())]);
+  const raw = Buffer.concat(Array.from({ length: h }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 test('the demo trust portal in Korean and English', async () => {
   const attest = await startAttest();
   const out = await attest.cli(['demo', 'load']);
@@ -25,7 +51,7 @@ test('the demo trust portal in Korean and English', async () => {
   const oneTime = out.match(/one-time password: (\S+)/)[1];
 
   // Staff: the portal page lists the offerings and the published documents.
-  const page = await newPage(await launchBrowser());
+  const page = await newPage(await launchBrowser(), { allowConsole: [statusLogged(422)] });
   await page.goto(`${attest.url}/login`);
   await signIn(page, 'owner@hanbit-cloud.example', oneTime);
   await expectAt(page, '/account/password');
@@ -39,6 +65,46 @@ test('the demo trust portal in Korean and English', async () => {
   assert(offerings.includes('ISO/IEC 27001 Information Security Management') && offerings.includes('published'), offerings);
   const docs = await page.locator('#portal-documents').innerText();
   assert(docs.includes('SOC 3 report') && docs.includes('public') && docs.includes('restricted'), docs);
+  assert(docs.includes('Bridge letter') && docs.includes('Penetration test summary'), docs);
+
+  // Branding: a text file is refused as a logo and the page says why; a PNG is taken.
+  await page.setInputFiles('#p-logo', { name: 'logo.txt', mimeType: 'image/png', buffer: Buffer.from('not an image') });
+  await page.getByRole('button', { name: 'Upload logo', exact: true }).click();
+  assert((await page.locator('#portal-error').innerText()).includes('PNG or JPEG'), 'the refusal is shown');
+  await page.setInputFiles('#p-logo', { name: 'logo.png', mimeType: 'image/png', buffer: png(96, 32, [15, 118, 110]) });
+  await page.getByRole('button', { name: 'Upload logo', exact: true }).click();
+  await expectAt(page, '/portal');
+  assertEqual(await page.locator('#portal-logo img').evaluate((i) => i.naturalWidth), 96);
+  // The portal's own host name.
+  await page.fill('#p-host', 'trust.hanbit.example');
+  await page.getByRole('button', { name: 'Save settings', exact: true }).click();
+  await expectAt(page, '/portal');
+  assertEqual(await page.locator('#p-host').inputValue(), 'trust.hanbit.example');
+
+  // A bridge letter of the SOC 1 report issued as a document from its engagement page.
+  await page.goto(`${attest.url}/engagements`);
+  await page.getByRole('link', { name: 'ENG-001', exact: true }).click();
+  await expectH1(page, 'ENG-001 SOC 1 Type 2 — Hanbit Cloud platform');
+  await page.getByRole('button', { name: 'Issue as a document (for the trust portal)', exact: true }).click();
+  const letters = await page.locator('#eng-letters').innerText();
+  assert(letters.includes('issued as a document'), letters);
+  assert((await page.locator('#eng-documents').innerText()).includes('bridge-letter'), 'listed with the documents');
+
+  // On its own host name the portal answers at /, with the logo, and nothing else does.
+  const port = new URL(attest.url).port;
+  // Over plain HTTP on a name other than localhost, Chromium notes that it ignores the
+  // Cross-Origin-Opener-Policy header (it applies over HTTPS, as in production).
+  const own = await newPage(await launchBrowser({ hostMap: 'trust.hanbit.example' }), {
+    allowConsole: [statusLogged(404), /Cross-Origin-Opener-Policy header has been ignored/],
+  });
+  await own.goto(`http://trust.hanbit.example:${port}/?lang=ko`);
+  await expectH1(own, '한빛 클라우드 트러스트 센터');
+  assert(await own.locator('#portal-logo').evaluate((i) => i.complete && i.naturalWidth === 96), 'the logo loads');
+  await own.getByRole('link', { name: 'SOC(System and Organization Controls) 1, 2, 3 보고서', exact: true }).click();
+  const ownSoc = await own.locator('main').innerText();
+  assert(ownSoc.includes('모의해킹(침투 테스트)') && ownSoc.includes('Example Offensive Security Ltd'), ownSoc);
+  const staffThere = await own.goto(`http://trust.hanbit.example:${port}/login`);
+  assertEqual(staffThere.status(), 404);
 
   // The public home in Korean, from the browser's choice of link.
   await page.goto(`${attest.url}/trust/hanbit-cloud?lang=ko`);

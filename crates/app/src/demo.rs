@@ -179,9 +179,15 @@ impl App {
         let soc3 = self.issue_engagement(&cli, &soc3.id).await?;
         // 1 October to 31 December, like the seeds' letters.
         let bridge_until = day(end.year(), 12, 31)?;
-        for r in &reports {
-            self.create_bridge_letter(&cli, &r.id, bridge_until, "Kim Minji, CISO", "", "en")
+        for (i, r) in reports.iter().enumerate() {
+            let letter = self
+                .create_bridge_letter(&cli, &r.id, bridge_until, "Kim Minji, CISO", "", "en")
                 .await?;
+            // The platform's SOC 2 letter also goes to the portal, restricted like its report.
+            if i == 1 {
+                let d = self.bridge_letter_document(&cli, &letter.id).await?;
+                self.publish_document(&cli, &d.id, true).await?;
+            }
         }
         self.set_soc_program(
             &cli,
@@ -239,6 +245,26 @@ impl App {
         )
         .await?;
 
+        // A penetration test of the platform in the summer, whose summary customers may
+        // read under NDA.
+        let pentest = self
+            .create_engagement(
+                &cli,
+                EngagementInput {
+                    kind: EngagementKind::Pentest,
+                    title: "Penetration test — Hanbit Cloud platform".into(),
+                    firm: "Example Offensive Security Ltd".into(),
+                    lead_auditor: "Choi Yuna, OSCP".into(),
+                    as_of: None,
+                    period: Some((day(end.year(), 8, 3)?, day(end.year(), 8, 21)?)),
+                    services: platform.clone(),
+                    frameworks: vec![],
+                    categories: vec![],
+                },
+            )
+            .await?;
+        let pentest = self.issue_engagement(&cli, &pentest.id).await?;
+
         // Documents: sample PDFs of the reports and the certificate, published.
         let docs = [
             (
@@ -271,6 +297,12 @@ impl App {
                 "Statement of Applicability (ISO/IEC 27001:2022)",
                 "Hanbit Cloud",
             ),
+            (
+                &pentest,
+                "pentest-summary",
+                "Penetration test summary — Hanbit Cloud platform",
+                "Example Offensive Security Ltd",
+            ),
         ];
         for (e, kind, title, issuer) in docs {
             let bytes = sample_pdf(
@@ -301,6 +333,7 @@ impl App {
                 intro_ko: "한빛 클라우드의 인증 및 증명, 적용 대상 서비스와 근거 문서를 안내합니다. 공개 문서는 여기서 내려받을 수 있으며, NDA 대상 보고서는 고객의 요청에 따라 제공됩니다.".into(),
                 colour: "#0f766e".into(),
                 auto_domains: Vec::new(),
+                host: String::new(),
             },
         )
         .await?;
@@ -333,7 +366,12 @@ impl App {
                 overview_ko: "SOC 보고서는 서비스 조직의 통제에 대한 독립적인 검토 결과입니다. SOC 1은 고객의 재무 보고와 관련된 통제를, SOC 2는 보안·가용성·처리 무결성·기밀성·개인정보 보호를 다루며, SOC 3는 SOC 2의 공개 요약본입니다.".into(),
                 relation_en: "Hanbit Cloud is examined over 12-month periods. Between reports, bridge letters state that nothing material changed.".into(),
                 relation_ko: "한빛 클라우드는 12개월 기간 단위로 검토를 받습니다. 보고서 사이의 기간에는 브리지 레터로 중요한 변경이 없었음을 밝힙니다.".into(),
-                reports: vec!["soc1-type2".into(), "soc2-type2".into(), "soc3".into()],
+                reports: vec![
+                    "soc1-type2".into(),
+                    "soc2-type2".into(),
+                    "soc3".into(),
+                    "pentest".into(),
+                ],
                 published: true,
                 ..OfferingInput::default()
             },

@@ -13,14 +13,16 @@ use crate::audit_trail::{Event, record};
 use crate::risk::text;
 use crate::{App, AppError, AppResult, Caller, Permission};
 
-/// The kinds of document an engagement of this kind issues.
+/// The kinds of document an engagement of this kind issues: a SOC 1 or SOC 2 report may be
+/// followed by bridge letters (signed by management, uploaded, or typeset by Attest from a
+/// letter written here); a penetration test issues its summary.
 pub fn document_kinds(kind: EngagementKind) -> &'static [&'static str] {
-    if kind.is_soc() {
-        &["report"]
-    } else if kind == EngagementKind::Internal {
-        &["assessment-report"]
-    } else {
-        &["certificate", "soa", "assessment-report"]
+    match kind {
+        EngagementKind::Soc3 => &["report"],
+        k if k.is_soc() => &["report", "bridge-letter"],
+        EngagementKind::Internal => &["assessment-report"],
+        EngagementKind::Pentest => &["pentest-summary"],
+        _ => &["certificate", "soa", "assessment-report"],
     }
 }
 
@@ -43,6 +45,68 @@ impl App {
     {
         let org = caller.require(Permission::EngagementManage)?;
         let e = self.find_engagement(org, key).await?;
+        self.store_document(caller, &e, kind, title, language, file_name, body, None)
+            .await
+    }
+
+    /// Typesets a bridge letter and adds it as a `bridge-letter` document of its report, to
+    /// be published on the portal like the report (restricted). One live document per letter.
+    pub async fn bridge_letter_document(
+        &self,
+        caller: &Caller,
+        letter_id: &str,
+    ) -> AppResult<Document> {
+        let org = caller.require(Permission::EngagementManage)?;
+        let letter = attest_store::engagement::letters(&self.store, org)
+            .await?
+            .into_iter()
+            .find(|b| b.id == letter_id)
+            .ok_or(AppError::NotFound("bridge letter"))?;
+        let e = self.find_engagement(org, &letter.engagement_id).await?;
+        if let Some(d) = store_ws::documents(&self.store, org, Some(&e.id))
+            .await?
+            .into_iter()
+            .find(|d| d.letter_id.as_deref() == Some(letter_id) && d.withdrawn_at.is_none())
+        {
+            return Err(already_issued(&d));
+        }
+        let (file_name, bytes) = self.bridge_letter_pdf(caller, letter_id).await?;
+        let title = if letter.language == "ko" {
+            format!("브리지 레터 {} ~ {}", letter.starts_on, letter.ends_on)
+        } else {
+            format!("Bridge letter {} to {}", letter.starts_on, letter.ends_on)
+        };
+        let body = futures::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::from(bytes))]);
+        self.store_document(
+            caller,
+            &e,
+            "bridge-letter",
+            &title,
+            &letter.language,
+            &file_name,
+            body,
+            Some(letter.id.clone()),
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn store_document<S, E>(
+        &self,
+        caller: &Caller,
+        e: &attest_store::engagement::Engagement,
+        kind: &str,
+        title: &str,
+        language: &str,
+        file_name: &str,
+        body: S,
+        letter_id: Option<String>,
+    ) -> AppResult<Document>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let org = caller.require(Permission::EngagementManage)?;
         let allowed = document_kinds(e.kind);
         if !allowed.contains(&kind) {
             return Err(AppError::invalid(
@@ -106,10 +170,21 @@ impl App {
             created_at: now,
             withdrawn_at: None,
             published_at: None,
+            letter_id,
         };
         let mut tx = self.store.begin().await?;
         attest_store::evidence::put_blob(&mut tx, org, &sha, d.size, &content_type, now).await?;
-        store_ws::insert_document(&mut tx, org, &d).await?;
+        if let Err(err) = store_ws::insert_document(&mut tx, org, &d).await {
+            // Two requests issuing the same letter at once: the database keeps one.
+            return Err(match (err, &d.letter_id) {
+                (attest_store::StoreError::Unique { .. }, Some(_)) => AppError::Conflict {
+                    field: "letter".into(),
+                    message: "this bridge letter was issued as a document at the same moment"
+                        .into(),
+                },
+                (other, _) => other.into(),
+            });
+        }
         record(
             &mut tx,
             caller,
@@ -198,5 +273,15 @@ impl App {
             .ok_or_else(|| AppError::Internal(format!("document {}: bad sha256", d.id)))?;
         let (size, stream) = self.blobs.get(org, &hash).await?;
         Ok((d.file_name, d.content_type, size, stream))
+    }
+}
+
+fn already_issued(d: &Document) -> AppError {
+    AppError::Conflict {
+        field: "letter".into(),
+        message: format!(
+            "this bridge letter is already document {} (“{}”): withdraw it first to issue it again",
+            d.id, d.title
+        ),
     }
 }

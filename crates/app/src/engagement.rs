@@ -1411,10 +1411,10 @@ impl App {
                 .await?;
             }
             None => {
-                let severity = if e.kind.is_soc() {
-                    "exception"
-                } else {
-                    "minor"
+                let severity = match e.kind {
+                    k if k.is_soc() => "exception",
+                    EngagementKind::Pentest => "medium",
+                    _ => "minor",
                 };
                 self.insert_finding(
                     tx,

@@ -267,7 +267,7 @@ fn check_input(i: &EvidenceInput) -> AppResult<()> {
     Ok(())
 }
 
-fn parse_sha256(s: &str) -> AppResult<[u8; 32]> {
+pub(crate) fn parse_sha256(s: &str) -> AppResult<[u8; 32]> {
     let bytes = hex::decode(s.trim()).map_err(|_| {
         AppError::invalid(
             "sha256",

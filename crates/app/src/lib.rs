@@ -23,6 +23,7 @@ pub mod objective;
 pub mod org;
 pub mod policy;
 pub mod portal;
+pub mod portal_brand;
 pub mod portal_customers;
 pub mod risk;
 pub mod risk_sheet;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use attest_domain::engagement::{Cadence, EngagementKind, EngagementStatus};
 use attest_domain::{OrgId, Timestamp};
-use attest_store::engagement::{self as store_eng, Engagement};
+use attest_store::engagement::{self as store_eng, BridgeLetter, Engagement};
 use attest_store::portal::{self as store_portal, Faq, Item, Offering, Resource, Settings};
 use attest_store::workspace::{self as store_ws, Document};
 use serde::Serialize;
@@ -72,6 +72,8 @@ pub struct PublicDocument {
 pub struct PublicReport {
     /// "SOC 2 Type 2".
     pub kind: String,
+    /// The engagement kind (`soc2-type2`, `pentest`, …).
+    pub kind_id: String,
     /// The period (or the as-of date).
     pub period: String,
     /// The audit firm.
@@ -129,6 +131,8 @@ pub struct PublicOffering {
     pub slug: String,
     /// Brand colour.
     pub colour: String,
+    /// The logo's version (the start of its SHA-256, for its address), if it has one.
+    pub logo: Option<String>,
     /// The language of the texts.
     pub lang: Lang,
     /// The offering's key.
@@ -162,6 +166,8 @@ pub struct PublicHome {
     pub slug: String,
     /// Brand colour.
     pub colour: String,
+    /// The logo's version (the start of its SHA-256, for its address), if it has one.
+    pub logo: Option<String>,
     /// The language.
     pub lang: Lang,
     /// Introduction (Markdown).
@@ -187,6 +193,8 @@ pub struct SettingsInput {
     pub colour: String,
     /// E-mail domains whose customers' access requests are approved at once.
     pub auto_domains: Vec<String>,
+    /// A host name of its own for the portal (empty: none).
+    pub host: String,
 }
 
 /// An offering as a caller writes it.
@@ -249,7 +257,7 @@ fn standard_label(s: &str) -> String {
 }
 
 /// Addresses under `/trust/{slug}/` the portal itself uses.
-const RESERVED_KEYS: [&str; 13] = [
+const RESERVED_KEYS: [&str; 14] = [
     "documents",
     "verify",
     "key",
@@ -263,7 +271,22 @@ const RESERVED_KEYS: [&str; 13] = [
     "invitation",
     "verify-email",
     "brand.css",
+    "logo",
 ];
+
+/// Whether `d` (lower case) is a plausible domain name: dot-separated labels of letters,
+/// digits and hyphens.
+pub(crate) fn is_domain(d: &str) -> bool {
+    d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
 
 /// The e-mail domains of an allow-list: lower case, each a plausible domain name.
 fn check_domains(domains: &[String]) -> AppResult<Vec<String>> {
@@ -273,16 +296,7 @@ fn check_domains(domains: &[String]) -> AppResult<Vec<String>> {
         if d.is_empty() {
             continue;
         }
-        let ok = d.len() <= 253
-            && d.contains('.')
-            && d.split('.').all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            });
-        if !ok {
+        if !is_domain(&d) {
             return Err(AppError::invalid(
                 "auto_domains",
                 format!("`{d}` is not a domain name (example: customer.example)"),
@@ -411,6 +425,22 @@ pub fn is_public(doc_kind: &str, engagement: EngagementKind) -> bool {
     doc_kind == "certificate" || (doc_kind == "report" && engagement == EngagementKind::Soc3)
 }
 
+/// The logo's version in its address (`/trust/{slug}/logo?v=…`), so browsers may keep it.
+fn logo_version(s: &Settings) -> Option<String> {
+    s.logo
+        .as_ref()
+        .map(|(sha, _)| sha.chars().take(12).collect())
+}
+
+/// Whether a document is not a bridge letter whose period has ended: a letter typeset by
+/// Attest leaves the portal with the last day it covers (an uploaded one stays with its
+/// report).
+fn letter_current(d: &Document, letters: &[BridgeLetter], today: Date) -> bool {
+    d.letter_id
+        .as_ref()
+        .is_none_or(|id| letters.iter().any(|b| &b.id == id && b.ends_on >= today))
+}
+
 /// The current issued reports among `all`: per kind and set of services, the latest period.
 fn current_reports<'a>(all: &'a [Engagement], kinds: &[String]) -> Vec<&'a Engagement> {
     let mut latest: BTreeMap<(String, String), &Engagement> = BTreeMap::new();
@@ -435,7 +465,7 @@ fn current_reports<'a>(all: &'a [Engagement], kinds: &[String]) -> Vec<&'a Engag
 }
 
 impl App {
-    fn default_settings(name: &str) -> Settings {
+    pub(crate) fn default_settings(name: &str) -> Settings {
         Settings {
             enabled: false,
             name_en: name.to_owned(),
@@ -444,6 +474,8 @@ impl App {
             intro_ko: String::new(),
             colour: "#1d4ed8".into(),
             auto_domains: Vec::new(),
+            host: None,
+            logo: None,
             updated_at: Timestamp::from_micros(0),
         }
     }
@@ -493,11 +525,28 @@ impl App {
             intro_ko: text("intro_ko", &input.intro_ko, 20_000, false)?,
             colour: check_colour(&input.colour)?,
             auto_domains: check_domains(&input.auto_domains)?,
+            host: self.check_host(&input.host)?,
+            logo: None,
             updated_at: Timestamp::now(),
         };
         let before = store_portal::settings(&self.store, org).await?;
+        let s = Settings {
+            logo: before.as_ref().and_then(|b| b.logo.clone()),
+            ..s
+        };
         let mut tx = self.store.begin().await?;
-        store_portal::put_settings(&mut tx, org, &s).await?;
+        store_portal::put_settings(&mut tx, org, &s)
+            .await
+            .map_err(|e| match e {
+                attest_store::StoreError::Unique { .. } => AppError::Conflict {
+                    field: "host".into(),
+                    message: format!(
+                        "another organisation's portal answers on {}",
+                        s.host.as_deref().unwrap_or_default()
+                    ),
+                },
+                other => other.into(),
+            })?;
         let mut ev = Event::org(org, "portal.settings", "organisation", org).after(&s);
         if let Some(b) = &before {
             ev = ev.before(b);
@@ -520,7 +569,13 @@ impl App {
             let kind = k
                 .parse::<EngagementKind>()
                 .map_err(|e| AppError::invalid("reports", e.to_string()))?;
-            if !kind.is_soc() {
+            if kind == EngagementKind::Internal {
+                return Err(AppError::invalid(
+                    "reports",
+                    "an internal audit is the organisation's own: it is not published",
+                ));
+            }
+            if !kind.is_soc() && kind != EngagementKind::Pentest {
                 return Err(AppError::invalid(
                     "reports",
                     format!(
@@ -819,6 +874,7 @@ impl App {
             org_name: lang.pick(&s.name_en, &s.name_ko).to_owned(),
             slug: slug.to_owned(),
             colour: s.colour.clone(),
+            logo: logo_version(&s),
             lang,
             intro: lang.pick(&s.intro_en, &s.intro_ko).to_owned(),
             offerings,
@@ -884,6 +940,7 @@ impl App {
                     d.engagement_id == engagement.id
                         && d.published_at.is_some()
                         && d.withdrawn_at.is_none()
+                        && letter_current(d, &letters, today)
                 })
                 .map(|d| PublicDocument {
                     id: d.id.clone(),
@@ -903,6 +960,7 @@ impl App {
                 e.services.clone(),
                 Some(PublicReport {
                     kind: e.kind.label().to_owned(),
+                    kind_id: e.kind.as_str().to_owned(),
                     period: e.period.range().to_string(),
                     firm: e.firm.clone(),
                     issued_on: e.issued_on,
@@ -1024,6 +1082,7 @@ impl App {
             org_name: lang.pick(&s.name_en, &s.name_ko).to_owned(),
             slug: slug.to_owned(),
             colour: s.colour.clone(),
+            logo: logo_version(&s),
             lang,
             key: o.key.clone(),
             title: lang.pick(&o.title_en, &o.title_ko).to_owned(),
@@ -1079,9 +1138,13 @@ impl App {
             .into_iter()
             .filter(|o| o.published)
             .collect();
+        let letters = store_eng::letters(&self.store, org).await?;
         let mut out = Vec::new();
         for d in store_ws::documents(&self.store, org, None).await? {
-            if d.published_at.is_none() || d.withdrawn_at.is_some() {
+            if d.published_at.is_none()
+                || d.withdrawn_at.is_some()
+                || !letter_current(&d, &letters, today)
+            {
                 continue;
             }
             let Some(e) = engagements.iter().find(|e| e.id == d.engagement_id) else {
@@ -1091,10 +1154,9 @@ impl App {
                 continue;
             }
             let shown = offerings.iter().any(|o| {
-                (e.kind.is_soc()
-                    && current_reports(&engagements, &o.reports)
-                        .iter()
-                        .any(|x| x.id == e.id))
+                current_reports(&engagements, &o.reports)
+                    .iter()
+                    .any(|x| x.id == e.id)
                     || certificates.iter().any(|c| {
                         c.engagement_id.as_deref() == Some(e.id.as_str())
                             && o.standards.contains(&c.standard)

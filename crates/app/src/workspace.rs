@@ -172,18 +172,11 @@ pub struct FindingInput {
     pub title: String,
     /// What was found.
     pub description: String,
-    /// `exception` (SOC), or `major`, `minor`, `observation` (ISO).
+    /// `exception` (SOC); `major`, `minor`, `observation` (ISO); `critical`, `high`,
+    /// `medium`, `low`, `informational` (penetration test).
     pub severity: String,
     /// The control (id or reference).
     pub control: Option<String>,
-}
-
-fn severities(kind: EngagementKind) -> &'static [&'static str] {
-    if kind.is_soc() {
-        &["exception"]
-    } else {
-        &["major", "minor", "observation"]
-    }
 }
 
 impl App {
@@ -884,7 +877,7 @@ impl App {
         crate::engagement::ensure_open(&e)?;
         let title = text("title", &input.title, 300, true)?;
         let description = text("description", &input.description, 20_000, false)?;
-        let allowed = severities(e.kind);
+        let allowed = e.kind.severities();
         if !allowed.contains(&input.severity.as_str()) {
             return Err(AppError::invalid(
                 "severity",

@@ -186,6 +186,39 @@ pub async fn run(
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Portal(crate::PortalCommand::Publish { id, off }) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            let d = app.publish_document(&caller, &id, !off).await?;
+            println!(
+                "{} “{}” is {} the trust portal.",
+                d.id,
+                d.title,
+                if off { "off" } else { "published on" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Portal(crate::PortalCommand::Logo { file, remove }) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            match file.filter(|_| !remove) {
+                Some(path) => {
+                    let bytes = std::fs::read(&path)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    let body = futures::stream::iter([Ok::<_, std::convert::Infallible>(
+                        bytes::Bytes::from(bytes),
+                    )]);
+                    let s = app.set_portal_logo(&caller, body).await?;
+                    let (sha, kind) = s.logo.unwrap_or_default();
+                    println!("Logo set ({kind}, SHA-256 {sha}).");
+                }
+                None => {
+                    app.remove_portal_logo(&caller).await?;
+                    println!("Logo removed.");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo(crate::DemoCommand::Load) => {
             let app = open_app(&config).await?;
             let done = match app.load_demo().await {

@@ -21,7 +21,7 @@ pub enum EngagementCommand {
     /// Plans an engagement: a Type 1 as of a date, anything else over a period.
     Create {
         /// iso-stage1, iso-stage2, iso-surveillance, iso-recertification, internal,
-        /// soc1-type1, soc1-type2, soc2-type1, soc2-type2 or soc3.
+        /// soc1-type1, soc1-type2, soc2-type1, soc2-type2, soc3 or pentest.
         #[arg(long)]
         kind: String,
         /// Type 1: the as-of date (YYYY-MM-DD).
@@ -181,6 +181,9 @@ pub enum BridgeLetterCommand {
         /// Where to write the PDF (default: its own file name here).
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Also add it as a document of its report, to publish on the trust portal.
+        #[arg(long)]
+        document: bool,
     },
 }
 
@@ -353,6 +356,7 @@ pub async fn bridge_letter(
         changes,
         language,
         output,
+        document,
     } = c;
     let until = day("--until", &until)?;
     let letter = app
@@ -373,6 +377,16 @@ pub async fn bridge_letter(
         path.display(),
         bytes.len()
     );
+    if document {
+        let d = app
+            .bridge_letter_document(caller, &letter.id)
+            .await
+            .map_err(refused)?;
+        eprintln!(
+            "added as document {} of its report (publish it with `attest portal publish {}`)",
+            d.id, d.id
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

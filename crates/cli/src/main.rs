@@ -97,6 +97,23 @@ pub enum PortalCommand {
     },
     /// Lists customers' access requests, open ones first.
     Requests,
+    /// Publishes an issued engagement's document on the trust portal (or takes it off).
+    Publish {
+        /// The document's id.
+        id: String,
+        /// Take it off the portal instead.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Sets the portal's logo from a PNG or JPEG file (at most 512 KiB, 2048 pixels a side).
+    Logo {
+        /// The image; leave out with --remove.
+        #[arg(required_unless_present = "remove")]
+        file: Option<PathBuf>,
+        /// Remove the logo.
+        #[arg(long, conflicts_with = "file")]
+        remove: bool,
+    },
 }
 
 /// `attest demo …`

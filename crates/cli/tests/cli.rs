@@ -488,7 +488,7 @@ fn engagements_and_bridge_letters_from_the_command_line() {
         "rule-4",
     );
     let pdf = d.join("bridge.pdf");
-    ok(
+    let out = attest(
         d,
         &[
             "bridge-letter",
@@ -501,9 +501,43 @@ fn engagements_and_bridge_letters_from_the_command_line() {
             "Kim Minji, CISO",
             "--output",
             pdf.to_str().unwrap(),
+            "--document",
         ],
     );
+    assert!(out.status.success());
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    // The letter is also a document of its report, which the portal publishes.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let doc = err
+        .split("added as document ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{err}"))
+        .to_owned();
+    assert!(ok(d, &["portal", "publish", &doc]).contains("published on the trust portal"));
+    assert!(ok(d, &["portal", "publish", &doc, "--off"]).contains("is off the trust portal"));
+    // A penetration test is an engagement too: a window, a testing firm, no opinion.
+    ok(
+        d,
+        &[
+            "engagement",
+            "create",
+            "--kind",
+            "pentest",
+            "--start",
+            "2026-08-03",
+            "--end",
+            "2026-08-21",
+            "--firm",
+            "Example Offensive Security",
+        ],
+    );
+    ok(d, &["engagement", "issue", "ENG-003"]);
+    refused_by(
+        d,
+        &["engagement", "opinion", "ENG-003", "unqualified"],
+        "SOC",
+    );
 
     // Rule 5 and rule 3 from the command line.
     refused_by(
@@ -602,4 +636,22 @@ fn portal_customers_from_the_command_line() {
         "e-mail address",
     );
     assert!(ok(d, &["portal", "requests"]).is_empty(), "no request yet");
+
+    // The logo: a PNG is taken, anything else refused with the reason; removed again.
+    let text = d.join("logo.png");
+    std::fs::write(&text, b"not an image").unwrap();
+    refused_by(
+        d,
+        &["portal", "logo", text.to_str().unwrap()],
+        "PNG or JPEG",
+    );
+    let logo = d.join("real.png");
+    image::RgbImage::from_pixel(64, 20, image::Rgb([15, 118, 110]))
+        .save(&logo)
+        .unwrap();
+    let out = ok(d, &["portal", "logo", logo.to_str().unwrap()]);
+    assert!(out.contains("Logo set (image/png"), "{out}");
+    assert!(ok(d, &["portal", "logo", "--remove"]).contains("Logo removed"));
+    refused_by(d, &["portal", "logo"], "<FILE>");
+    refused_by(d, &["portal", "publish", "no-such-document"], "not found");
 }

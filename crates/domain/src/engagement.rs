@@ -15,7 +15,7 @@ use crate::risk::text_enum;
 text_enum!(
     /// What kind of audit an engagement is.
     EngagementKind, UnknownEngagementKind,
-    "iso-stage1, iso-stage2, iso-surveillance, iso-recertification, internal, soc1-type1, soc1-type2, soc2-type1, soc2-type2 or soc3",
+    "iso-stage1, iso-stage2, iso-surveillance, iso-recertification, internal, soc1-type1, soc1-type2, soc2-type1, soc2-type2, soc3 or pentest",
     {
         /// ISO certification, stage 1 (documentation review).
         IsoStage1 => "iso-stage1", "ISO stage 1";
@@ -37,6 +37,9 @@ text_enum!(
         Soc2Type2 => "soc2-type2", "SOC 2 Type 2";
         /// SOC 3, the general-use report over a SOC 2 Type 2's period.
         Soc3 => "soc3", "SOC 3";
+        /// A penetration test by a third party over a testing window; it issues a summary
+        /// (letter of attestation) that customers may read under NDA.
+        Pentest => "pentest", "Penetration test";
     }
 );
 
@@ -57,6 +60,17 @@ impl EngagementKind {
     /// A report over a period of at most 12 months (rule 1).
     pub fn is_period_report(self) -> bool {
         matches!(self, Self::Soc1Type2 | Self::Soc2Type2 | Self::Soc3)
+    }
+
+    /// What a finding's severity may be in an engagement of this kind.
+    pub fn severities(self) -> &'static [&'static str] {
+        if self.is_soc() {
+            &["exception"]
+        } else if self == Self::Pentest {
+            &["critical", "high", "medium", "low", "informational"]
+        } else {
+            &["minor", "major", "observation"]
+        }
     }
 
     /// An ISO certification-cycle audit.

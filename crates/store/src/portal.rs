@@ -23,20 +23,56 @@ pub struct Settings {
     pub colour: String,
     /// E-mail domains whose customers' access requests are approved at once.
     pub auto_domains: Vec<String>,
+    /// A host name of its own on which the portal also answers (`trust.example.com`).
+    pub host: Option<String>,
+    /// The logo: (SHA-256 of the file in the blob store, `image/png` or `image/jpeg`).
+    pub logo: Option<(String, String)>,
     /// Last change.
     pub updated_at: Timestamp,
 }
 
 /// The settings (none until first saved).
 pub async fn settings(store: &Store, org: OrgId) -> StoreResult<Option<Settings>> {
-    type Row = (i64, String, String, String, String, String, i64, String);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT enabled, name_en, name_ko, intro_en, intro_ko, colour, updated_at, auto_domains FROM portal_settings WHERE org_id = $1",
-    )
-    .bind(org.to_string())
-    .fetch_optional(store.pool())
-    .await?;
-    Ok(row.map(|r| Settings {
+    let row: Option<SettingsRow> = sqlx::query_as(SETTINGS)
+        .bind(org.to_string())
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.map(settings_of))
+}
+
+/// The settings, read in a transaction after taking their row lock (a no-op update), so two
+/// changes at once are serialised in the database on every node.
+pub async fn settings_in(tx: &mut Tx, org: OrgId) -> StoreResult<Option<Settings>> {
+    sqlx::query("UPDATE portal_settings SET updated_at = updated_at WHERE org_id = $1")
+        .bind(org.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let row: Option<SettingsRow> = sqlx::query_as(SETTINGS)
+        .bind(org.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(settings_of))
+}
+
+const SETTINGS: &str = "SELECT enabled, name_en, name_ko, intro_en, intro_ko, colour, updated_at, \
+    auto_domains, host, logo_sha256, logo_type FROM portal_settings WHERE org_id = $1";
+
+type SettingsRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn settings_of(r: SettingsRow) -> Settings {
+    Settings {
         enabled: r.0 != 0,
         name_en: r.1,
         name_ko: r.2,
@@ -45,17 +81,20 @@ pub async fn settings(store: &Store, org: OrgId) -> StoreResult<Option<Settings>
         colour: r.5,
         updated_at: Timestamp::from_micros(r.6),
         auto_domains: list_of(&r.7),
-    }))
+        host: r.8,
+        logo: r.9.zip(r.10),
+    }
 }
 
-/// Saves the settings.
+/// Saves the settings (not the logo: [`put_logo`]). A host name another organisation has
+/// is refused by the database (unique index): [`crate::StoreError::Unique`].
 pub async fn put_settings(tx: &mut Tx, org: OrgId, s: &Settings) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO portal_settings (org_id, enabled, name_en, name_ko, intro_en, intro_ko, colour, updated_at, auto_domains) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id) DO UPDATE SET \
+        "INSERT INTO portal_settings (org_id, enabled, name_en, name_ko, intro_en, intro_ko, colour, updated_at, auto_domains, host) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (org_id) DO UPDATE SET \
          enabled = excluded.enabled, name_en = excluded.name_en, name_ko = excluded.name_ko, \
          intro_en = excluded.intro_en, intro_ko = excluded.intro_ko, colour = excluded.colour, \
-         updated_at = excluded.updated_at, auto_domains = excluded.auto_domains",
+         updated_at = excluded.updated_at, auto_domains = excluded.auto_domains, host = excluded.host",
     )
     .bind(org.to_string())
     .bind(i64::from(s.enabled))
@@ -66,9 +105,43 @@ pub async fn put_settings(tx: &mut Tx, org: OrgId, s: &Settings) -> StoreResult<
     .bind(&s.colour)
     .bind(s.updated_at.as_micros())
     .bind(s.auto_domains.join(","))
+    .bind(&s.host)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Sets or removes the logo; the settings row exists (saved first by the caller).
+pub async fn put_logo(
+    tx: &mut Tx,
+    org: OrgId,
+    logo: Option<(&str, &str)>,
+    at: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE portal_settings SET logo_sha256 = $2, logo_type = $3, updated_at = $4 WHERE org_id = $1",
+    )
+    .bind(org.to_string())
+    .bind(logo.map(|l| l.0))
+    .bind(logo.map(|l| l.1))
+    .bind(at.as_micros())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The slug of the organisation that holds this host name for its portal, if any (whether
+/// the portal is on or not: a switched-off portal's name answers "not found", it does not
+/// fall back to the rest of Attest).
+pub async fn slug_for_host(store: &Store, host: &str) -> StoreResult<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT o.slug FROM portal_settings s JOIN organisations o ON o.id = s.org_id \
+         WHERE s.host = $1",
+    )
+    .bind(host)
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(row.map(|r| r.0))
 }
 
 /// One offering: a page of the portal.

@@ -512,6 +512,8 @@ pub struct Document {
     pub withdrawn_at: Option<Timestamp>,
     /// When it was published on the trust portal (none: not published).
     pub published_at: Option<Timestamp>,
+    /// The bridge letter it is (a `bridge-letter` typeset by Attest; none otherwise).
+    pub letter_id: Option<String>,
 }
 
 type DocumentRow = (
@@ -528,14 +530,15 @@ type DocumentRow = (
     i64,
     Option<i64>,
     Option<i64>,
+    Option<String>,
 );
 
 /// Stores a document.
 pub async fn insert_document(tx: &mut Tx, org: OrgId, d: &Document) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO engagement_documents (id, org_id, engagement_id, kind, title, language, sha256, \
-         size, content_type, file_name, uploaded_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         size, content_type, file_name, uploaded_by, created_at, letter_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&d.id)
     .bind(org.to_string())
@@ -549,6 +552,7 @@ pub async fn insert_document(tx: &mut Tx, org: OrgId, d: &Document) -> StoreResu
     .bind(&d.file_name)
     .bind(&d.uploaded_by)
     .bind(d.created_at.as_micros())
+    .bind(&d.letter_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -580,7 +584,7 @@ pub async fn documents(
 ) -> StoreResult<Vec<Document>> {
     let rows: Vec<DocumentRow> = sqlx::query_as(
         "SELECT id, engagement_id, kind, title, language, sha256, size, content_type, file_name, \
-         uploaded_by, created_at, withdrawn_at, published_at FROM engagement_documents \
+         uploaded_by, created_at, withdrawn_at, published_at, letter_id FROM engagement_documents \
          WHERE org_id = $1 AND ($2 IS NULL OR engagement_id = $2) ORDER BY created_at, id",
     )
     .bind(org.to_string())
@@ -603,6 +607,7 @@ pub async fn documents(
             created_at: Timestamp::from_micros(r.10),
             withdrawn_at: r.11.map(Timestamp::from_micros),
             published_at: r.12.map(Timestamp::from_micros),
+            letter_id: r.13,
         })
         .collect())
 }

@@ -25,6 +25,7 @@ valid-until = valid { $from } to { $until }
 next-audit = next audit ({ $which }): { $date }
 scope = Scope
 bridge-letter = Bridge letter covering { $from } to { $until }
+kind-pentest = Penetration test
 download = Download
 restricted = Available to customers under NDA
 nothing-current = No current report or certificate.

@@ -24,6 +24,7 @@ valid-until = 유효 기간 { $from } ~ { $until }
 next-audit = 다음 심사 ({ $which }): { $date }
 scope = 인증 범위
 bridge-letter = 브리지 레터: { $from } ~ { $until }
+kind-pentest = 모의해킹(침투 테스트)
 download = 다운로드
 restricted = 비밀유지계약(NDA)에 동의한 고객에게 제공
 nothing-current = 현재 유효한 보고서나 인증서가 없습니다.

@@ -6,6 +6,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 pub mod error;
+mod hosts;
 pub mod i18n;
 pub mod pages;
 pub mod routes;
@@ -100,7 +101,15 @@ pub fn router_with(
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state);
+        .with_state(state.clone());
+    // Outside the routes, so that a portal's own host name is mapped before routing.
+    let router =
+        Router::new()
+            .fallback_service(router)
+            .layer(axum::middleware::from_fn_with_state(
+                state,
+                hosts::portal_hosts,
+            ));
     (router, specs)
 }
 

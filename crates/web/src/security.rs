@@ -19,6 +19,12 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 /// Adds the security headers (HSTS only when Attest is reached over TLS).
 pub async fn headers(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
+    apply(&mut resp, st.web.secure_cookies);
+    resp
+}
+
+/// Adds the security headers to a response made outside the router (the host guard's).
+pub(crate) fn apply(resp: &mut Response, tls: bool) {
     let h = resp.headers_mut();
     // A handler may set a stricter policy (downloads are sandboxed); never a looser one,
     // since only handlers set it and only to `default-src 'none'`.
@@ -40,7 +46,7 @@ pub async fn headers(State(st): State<AppState>, req: Request, next: Next) -> Re
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
     );
-    if st.web.secure_cookies {
+    if tls {
         h.insert(
             STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
@@ -52,5 +58,4 @@ pub async fn headers(State(st): State<AppState>, req: Request, next: Next) -> Re
             HeaderValue::from_static("no-store"),
         );
     }
-    resp
 }

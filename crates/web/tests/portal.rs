@@ -210,6 +210,7 @@ server_test!(
                     intro_ko: s.intro_ko,
                     colour: s.colour,
                     auto_domains: s.auto_domains,
+                    host: s.host.unwrap_or_default(),
                 },
             )
             .await

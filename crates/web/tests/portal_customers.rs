@@ -512,6 +512,7 @@ async fn customers_end_to_end(backend: Backend) {
                 intro_ko: s.intro_ko,
                 colour: s.colour,
                 auto_domains: s.auto_domains,
+                host: s.host.unwrap_or_default(),
             },
         )
         .await

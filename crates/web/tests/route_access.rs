@@ -25,6 +25,7 @@ const PUBLIC: &[&str] = &[
     "/assets/{file}",
     "/trust/{slug}",
     "/trust/{slug}/brand.css",
+    "/trust/{slug}/logo",
     "/trust/{slug}/documents/{document_id}",
     "/trust/{slug}/{offering}",
     "/trust/{slug}/verify",

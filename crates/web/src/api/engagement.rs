@@ -30,6 +30,7 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::EngagementManage), routes!(create_letter))
         .api(perm(Permission::ProgramRead), routes!(letters))
         .api(perm(Permission::ProgramRead), routes!(letter_pdf))
+        .api(perm(Permission::EngagementManage), routes!(letter_document))
         .api(perm(Permission::ProgramRead), routes!(coverage_timeline))
         .api(perm(Permission::ProgramRead), routes!(certificates))
         .api(perm(Permission::EngagementManage), routes!(add_certificate))
@@ -65,7 +66,7 @@ async fn list(
 #[serde(deny_unknown_fields)]
 pub struct EngagementBody {
     /// iso-stage1, iso-stage2, iso-surveillance, iso-recertification, internal, soc1-type1,
-    /// soc1-type2, soc2-type1, soc2-type2 or soc3.
+    /// soc1-type2, soc2-type1, soc2-type2, soc3 or pentest.
     pub kind: String,
     /// Title (default: kind and period).
     #[serde(default)]
@@ -282,6 +283,20 @@ async fn letter_pdf(
 ) -> Result<axum::response::Response, WebError> {
     let (name, bytes) = st.app.bridge_letter_pdf(&auth.caller, &id).await?;
     Ok(crate::download("application/pdf", &name, bytes))
+}
+
+/// Typesets a bridge letter and adds it as a `bridge-letter` document of its report, to be
+/// published on the trust portal (restricted, like the report).
+#[utoipa::path(post, path = "/api/v1/bridge-letters/{letter_id}/document", tag = "engagements",
+    params(("letter_id" = String, Path, description = "Bridge letter id")),
+    responses((status = 201, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn letter_document(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, axum::Json<Value>), WebError> {
+    let d = st.app.bridge_letter_document(&auth.caller, &id).await?;
+    Ok((StatusCode::CREATED, json(&d)?))
 }
 
 /// How far back.
@@ -668,7 +683,7 @@ pub(crate) async fn document_upload(
 /// Adds a document the engagement issues (multipart: kind, title, language, then the PDF).
 #[utoipa::path(post, path = "/api/v1/engagements/{engagement_id}/documents", tag = "engagements",
     params(("engagement_id" = String, Path, description = "Engagement id or reference")),
-    request_body(content_type = "multipart/form-data", description = "kind (report, certificate, soa, assessment-report), title, language (en, ko), file (a PDF, last)"),
+    request_body(content_type = "multipart/form-data", description = "kind (report, bridge-letter, certificate, soa, assessment-report, pentest-summary), title, language (en, ko), file (a PDF, last)"),
     responses((status = 201, body = Object), (status = 422, body = ErrorBody)))]
 async fn add_document(
     State(st): State<AppState>,

@@ -28,6 +28,68 @@ pub(super) fn register(r: Registry) -> Registry {
         .api(perm(Permission::PortalManage), routes!(add_resource))
         .api(perm(Permission::PortalManage), routes!(remove_resource))
         .api(perm(Permission::PortalManage), routes!(publish))
+        .api(perm(Permission::PortalManage), routes!(put_logo))
+        .api(perm(Permission::PortalManage), routes!(delete_logo))
+}
+
+/// Sets the portal's logo: the request body is a PNG or JPEG (at most 512 KiB and 2048
+/// pixels a side), checked by decoding it whole.
+#[utoipa::path(put, path = "/api/v1/portal/logo", tag = "portal",
+    request_body(content_type = "image/png", description = "The image (PNG or JPEG)"),
+    responses((status = 200, body = Object), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_logo(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    body: axum::body::Body,
+) -> Result<axum::Json<Value>, WebError> {
+    let stream = body.into_data_stream();
+    json(&st.app.set_portal_logo(&auth.caller, stream).await?)
+}
+
+/// Removes the portal's logo.
+#[utoipa::path(delete, path = "/api/v1/portal/logo", tag = "portal",
+    responses((status = 200, body = Object)))]
+async fn delete_logo(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<axum::Json<Value>, WebError> {
+    json(&st.app.remove_portal_logo(&auth.caller).await?)
+}
+
+/// Reads the `file` field of a multipart form (the staff page's logo form) and sets the logo.
+pub(crate) async fn logo_upload(
+    st: &AppState,
+    auth: &Auth,
+    mut mp: axum::extract::Multipart,
+) -> Result<attest_store::portal::Settings, attest_app::AppError> {
+    use futures::TryStreamExt;
+    loop {
+        let field = mp.next_field().await.map_err(|e| {
+            attest_app::AppError::invalid(
+                "logo",
+                format!("the upload is malformed: {}", e.body_text()),
+            )
+        })?;
+        let Some(field) = field else {
+            return Err(attest_app::AppError::invalid(
+                "logo",
+                "no `logo` field: choose an image",
+            ));
+        };
+        match field.name().unwrap_or_default() {
+            "logo" => {
+                let body = Box::pin(field.map_err(|e| e.body_text()));
+                return st.app.set_portal_logo(&auth.caller, body).await;
+            }
+            "_csrf" => continue,
+            other => {
+                return Err(attest_app::AppError::invalid(
+                    other,
+                    format!("unknown field `{other}` (expected logo)"),
+                ));
+            }
+        }
+    }
 }
 
 /// The portal as staff keep it: settings, offerings, FAQ, resources, documents.
@@ -62,6 +124,10 @@ pub struct SettingsBody {
     /// E-mail domains whose customers' access requests are approved at once.
     #[serde(default)]
     pub auto_domains: Vec<String>,
+    /// A host name of its own on which the portal also answers (`trust.example.com`; empty
+    /// or left out: none). Point its DNS at Attest; TLS is the proxy's.
+    #[serde(default)]
+    pub host: String,
 }
 
 /// Saves the portal settings.
@@ -84,6 +150,7 @@ async fn settings(
                     intro_ko: b.intro_ko,
                     colour: b.colour,
                     auto_domains: b.auto_domains,
+                    host: b.host,
                 },
             )
             .await?,

@@ -340,7 +340,8 @@ pub struct FindingBody {
     /// What was found.
     #[serde(default)]
     pub description: String,
-    /// `exception` (SOC), or `major`, `minor`, `observation` (ISO).
+    /// `exception` (SOC); `major`, `minor`, `observation` (ISO); `critical`, `high`,
+    /// `medium`, `low`, `informational` (penetration test).
     pub severity: String,
     /// The control (id or reference).
     pub control: Option<String>,

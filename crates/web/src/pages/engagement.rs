@@ -57,6 +57,12 @@ pub(super) fn register(r: Registry) -> Registry {
         )
         .page(
             Method::POST,
+            "/engagements/{engagement_id}/bridge-letters/{letter_id}/document",
+            manage,
+            letter_document,
+        )
+        .page(
+            Method::POST,
             "/engagements/{engagement_id}/cuecs",
             manage,
             cuec,
@@ -271,7 +277,8 @@ struct OnePage {
     e: Engagement,
     d: EngagementDetail,
     basis_ref: String,
-    letters: Vec<LetterView>,
+    /// Its bridge letters, each with whether it is a live document already.
+    letters: Vec<(LetterView, bool)>,
     next: Vec<(&'static str, &'static str)>,
     opinions: Vec<(&'static str, &'static str)>,
     open: bool,
@@ -306,6 +313,12 @@ async fn one_view(
         .map_err(WebError::page)?
         .into_iter()
         .filter(|l| l.engagement_id == e.id)
+        .map(|l| {
+            let issued = d.documents.iter().any(|doc| {
+                doc.withdrawn_at.is_none() && doc.letter_id.as_deref() == Some(l.id.as_str())
+            });
+            (l, issued)
+        })
         .collect();
     use EngagementStatus as S;
     let next = match e.status {
@@ -425,6 +438,15 @@ async fn letter(
         }
         Err(e) => Err(e),
     };
+    back(&st, &auth, &id, r).await
+}
+
+async fn letter_document(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath((id, letter)): ApiPath<(String, String)>,
+) -> Result<Response, WebError> {
+    let r = st.app.bridge_letter_document(&auth.caller, &letter).await;
     back(&st, &auth, &id, r).await
 }
 

@@ -23,6 +23,9 @@ pub(super) fn register(r: Registry) -> Registry {
     let manage = Access::Perm(Permission::PortalManage);
     r.page(Method::GET, "/portal", manage, show)
         .page(Method::POST, "/portal/settings", manage, settings)
+        .page(Method::GET, "/portal/logo", manage, show_logo)
+        .page(Method::POST, "/portal/logo", manage, logo)
+        .page(Method::POST, "/portal/logo/remove", manage, remove_logo)
         .page(Method::POST, "/portal/offerings", manage, offering)
         .page(
             Method::POST,
@@ -78,7 +81,7 @@ async fn view(st: &AppState, auth: &Auth, error: Option<String>) -> Result<Respo
         a,
         kinds: EngagementKind::ALL
             .iter()
-            .filter(|k| k.is_soc() || k.is_iso())
+            .filter(|k| k.is_soc() || **k == EngagementKind::Pentest)
             .map(|k| (k.as_str(), k.label()))
             .collect(),
         standards: vec![
@@ -129,9 +132,39 @@ async fn settings(
                     .split([',', ' ', '\n'])
                     .map(str::to_owned)
                     .collect(),
+                host: one(&p, "host"),
             },
         )
         .await;
+    back(&st, &auth, r).await
+}
+
+async fn show_logo(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<Response, WebError> {
+    let l = st
+        .app
+        .staff_portal_logo(&auth.caller)
+        .await
+        .map_err(WebError::page)?;
+    Ok(crate::pages::trust::logo_response(l, false))
+}
+
+async fn logo(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let r = crate::api::portal::logo_upload(&st, &auth, mp).await;
+    back(&st, &auth, r).await
+}
+
+async fn remove_logo(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<Response, WebError> {
+    let r = st.app.remove_portal_logo(&auth.caller).await;
     back(&st, &auth, r).await
 }
 

@@ -24,6 +24,7 @@ pub(super) fn register(r: Registry) -> Registry {
             Access::Public,
             brand,
         )
+        .page(Method::GET, "/trust/{slug}/logo", Access::Public, logo)
         .page(
             Method::GET,
             "/trust/{slug}/documents/{document_id}",
@@ -75,13 +76,16 @@ pub(super) struct Chrome {
     pub(super) home_label: String,
     pub(super) language_label: String,
     pub(super) account_label: String,
+    /// The logo's address, if the organisation has one.
+    pub(super) logo: Option<String>,
     /// The other language: (code, its own name).
     pub(super) other: (&'static str, &'static str),
 }
 
-pub(super) fn chrome(lang: Lang, org: &str, slug: &str) -> Chrome {
+pub(super) fn chrome(lang: Lang, org: &str, slug: &str, logo: Option<&str>) -> Chrome {
     let tr = Tr(lang);
     Chrome {
+        logo: logo.map(|v| format!("/trust/{slug}/logo?v={v}")),
         lang: lang.as_str(),
         title: tr.args("portal-title", &[("org", org)]),
         slug: slug.to_owned(),
@@ -132,7 +136,7 @@ async fn home(
         .await
         .map_err(WebError::page)?;
     let page = HomePage {
-        c: chrome(lang, &h.org_name, &h.slug),
+        c: chrome(lang, &h.org_name, &h.slug, h.logo.as_deref()),
         intro: attest_report::markdown::to_html(&h.intro),
         heading: tr.t("portal-offerings"),
         empty: tr.t("portal-no-offerings"),
@@ -271,10 +275,16 @@ async fn offering(
                         &[("from", &from.to_string()), ("until", &until.to_string())],
                     ));
                 }
+                // SOC report names are the same in every language; a penetration test's is not.
+                let kind = if r.kind_id == "pentest" {
+                    tr.t("kind-pentest")
+                } else {
+                    r.kind.clone()
+                };
                 entries.push(Entry {
                     line: tr.args(
                         "report-line",
-                        &[("kind", &r.kind), ("period", &r.period), ("firm", &r.firm)],
+                        &[("kind", &kind), ("period", &r.period), ("firm", &r.firm)],
                     ),
                     details,
                     docs: doc_lines(tr, &o.slug, &r.documents),
@@ -338,7 +348,7 @@ async fn offering(
         }
     }
     let page = OfferingPage {
-        c: chrome(lang, &o.org_name, &o.slug),
+        c: chrome(lang, &o.org_name, &o.slug, o.logo.as_deref()),
         key: o.key.clone(),
         heading: o.title.clone(),
         overview_label: tr.t("overview"),
@@ -384,6 +394,59 @@ async fn brand(
         HeaderValue::from_static("text/css; charset=utf-8"),
     );
     Ok(public(resp))
+}
+
+/// The organisation's logo.
+async fn logo(
+    State(st): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let l = st.app.portal_logo(&slug).await.map_err(WebError::page)?;
+    let etag = format!("\"{}\"", l.sha256);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        let mut resp = http::StatusCode::NOT_MODIFIED.into_response();
+        let h = resp.headers_mut();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            h.insert(header::ETAG, v);
+        }
+        return Ok(resp);
+    }
+    Ok(logo_response(l, true))
+}
+
+/// An image response for a logo: its checked type, no sniffing, nothing active, and its
+/// SHA-256 as entity tag; public ones may be kept by any cache for five minutes.
+pub(crate) fn logo_response(l: attest_app::portal_brand::Logo, public: bool) -> Response {
+    let mut resp = l.bytes.into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&l.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", l.sha256)) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if public {
+            "public, max-age=300"
+        } else {
+            "private, no-cache"
+        }),
+    );
+    resp
 }
 
 /// A public document (a certificate or a SOC 3 report on the portal today).
@@ -443,7 +506,7 @@ async fn verify_page(
     let org = [("org", h.org_name.as_str())];
     let first = h.offerings.first().map(|o| o.0.clone()).unwrap_or_default();
     let page = VerifyPage {
-        c: chrome(lang, &h.org_name, &h.slug),
+        c: chrome(lang, &h.org_name, &h.slug, h.logo.as_deref()),
         heading: tr.t("verify-title"),
         intro: tr.args("verify-intro", &org),
         hash: tr.t("verify-hash"),

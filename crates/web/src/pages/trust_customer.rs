@@ -208,6 +208,7 @@ struct Ctx {
     lang: Lang,
     slug: String,
     org_name: String,
+    logo: Option<String>,
     csrf: String,
 }
 
@@ -228,6 +229,7 @@ async fn ctx(
         lang,
         slug: h.slug.clone(),
         org_name: h.org_name.clone(),
+        logo: h.logo.clone(),
         csrf: auth.csrf.clone(),
     })
 }
@@ -242,7 +244,7 @@ fn page(
 ) -> Response {
     let tr = Tr(x.lang);
     let p = CustomerPage {
-        c: chrome(x.lang, &x.org_name, &x.slug),
+        c: chrome(x.lang, &x.org_name, &x.slug, x.logo.as_deref()),
         tr,
         heading: tr.t(heading_id),
         notice,

@@ -171,11 +171,7 @@ async fn view(
         )
         .await?,
         open: e.status.is_open(),
-        severities: if e.kind.is_soc() {
-            vec!["exception"]
-        } else {
-            vec!["minor", "major", "observation"]
-        },
+        severities: e.kind.severities().to_vec(),
         subjects,
         e,
         w,
