@@ -57,7 +57,8 @@ pub struct PublicDocument {
     pub id: String,
     /// Title.
     pub title: String,
-    /// `report`, `certificate`, `soa` or `assessment-report`.
+    /// `report`, `bridge-letter`, `certificate`, `soa`, `assessment-report` or
+    /// `pentest-summary`.
     pub kind: String,
     /// Its language.
     pub language: String,
@@ -537,16 +538,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         store_portal::put_settings(&mut tx, org, &s)
             .await
-            .map_err(|e| match e {
-                attest_store::StoreError::Unique { .. } => AppError::Conflict {
-                    field: "host".into(),
-                    message: format!(
-                        "another organisation's portal answers on {}",
-                        s.host.as_deref().unwrap_or_default()
-                    ),
-                },
-                other => other.into(),
-            })?;
+            .map_err(crate::portal_brand::host_clash(s.host.as_deref()))?;
         let mut ev = Event::org(org, "portal.settings", "organisation", org).after(&s);
         if let Some(b) = &before {
             ev = ev.before(b);
@@ -1291,6 +1283,8 @@ mod tests {
         assert!(is_public("report", EngagementKind::Soc3));
         assert!(!is_public("report", EngagementKind::Soc2Type2));
         assert!(!is_public("soa", EngagementKind::IsoStage2));
+        assert!(!is_public("bridge-letter", EngagementKind::Soc2Type2));
+        assert!(!is_public("pentest-summary", EngagementKind::Pentest));
         assert!(!is_public(
             "assessment-report",
             EngagementKind::IsoSurveillance

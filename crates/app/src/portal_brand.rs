@@ -62,7 +62,54 @@ pub fn check_logo(bytes: &[u8]) -> AppResult<&'static str> {
     Ok(content_type)
 }
 
+/// The refusal when the database keeps a host name for another organisation's portal.
+pub(crate) fn host_clash(host: Option<&str>) -> impl Fn(attest_store::StoreError) -> AppError + '_ {
+    move |e| match e {
+        attest_store::StoreError::Unique { .. } => AppError::Conflict {
+            field: "host".into(),
+            message: format!(
+                "another organisation's portal answers on {}",
+                host.unwrap_or_default()
+            ),
+        },
+        other => other.into(),
+    }
+}
+
 impl App {
+    /// Sets (or, empty, removes) the host name of the portal's own, keeping the other
+    /// settings as they are.
+    pub async fn set_portal_host(&self, caller: &Caller, host: &str) -> AppResult<Settings> {
+        let org = caller.require(Permission::PortalManage)?;
+        let host = self.check_host(host)?;
+        let mut tx = self.store.begin().await?;
+        let before = match store_portal::settings_in(&mut tx, org).await? {
+            Some(s) => s,
+            None => {
+                let name = attest_store::org::get(&self.store, org).await?.name;
+                Self::default_settings(&name)
+            }
+        };
+        let after = Settings {
+            host,
+            updated_at: Timestamp::now(),
+            ..before.clone()
+        };
+        store_portal::put_settings(&mut tx, org, &after)
+            .await
+            .map_err(host_clash(after.host.as_deref()))?;
+        record(
+            &mut tx,
+            caller,
+            Event::org(org, "portal.settings", "organisation", org)
+                .before(&before)
+                .after(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
     /// The host name a portal may answer on: lower case, a domain name, not Attest's own
     /// (empty: none).
     pub(crate) fn check_host(&self, host: &str) -> AppResult<Option<String>> {

@@ -120,7 +120,7 @@ pub struct RestrictedDocument {
     pub id: String,
     /// Title.
     pub title: String,
-    /// `report`, `soa` or `assessment-report`.
+    /// `report`, `bridge-letter`, `soa`, `assessment-report` or `pentest-summary`.
     pub kind: String,
     /// Language.
     pub language: String,

@@ -198,6 +198,16 @@ pub async fn run(
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Portal(crate::PortalCommand::Host { name, remove }) => {
+            let app = open_app(&config).await?;
+            let caller = org_caller(&app, org.as_deref()).await?;
+            let name = name.filter(|_| !remove).unwrap_or_default();
+            match app.set_portal_host(&caller, &name).await?.host {
+                Some(h) => println!("The portal also answers on {h}."),
+                None => println!("The portal has no host name of its own."),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Portal(crate::PortalCommand::Logo { file, remove }) => {
             let app = open_app(&config).await?;
             let caller = org_caller(&app, org.as_deref()).await?;

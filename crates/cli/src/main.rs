@@ -105,6 +105,16 @@ pub enum PortalCommand {
         #[arg(long)]
         off: bool,
     },
+    /// Sets the host name on which the portal answers by itself (`trust.example.com`: point
+    /// its DNS at Attest, TLS at the reverse proxy), or removes it with --remove.
+    Host {
+        /// The host name; leave out with --remove.
+        #[arg(required_unless_present = "remove")]
+        name: Option<String>,
+        /// Remove the host name.
+        #[arg(long, conflicts_with = "name")]
+        remove: bool,
+    },
     /// Sets the portal's logo from a PNG or JPEG file (at most 512 KiB, 2048 pixels a side).
     Logo {
         /// The image; leave out with --remove.

@@ -654,4 +654,9 @@ fn portal_customers_from_the_command_line() {
     assert!(ok(d, &["portal", "logo", "--remove"]).contains("Logo removed"));
     refused_by(d, &["portal", "logo"], "<FILE>");
     refused_by(d, &["portal", "publish", "no-such-document"], "not found");
+    // The portal's own host name.
+    refused_by(d, &["portal", "host", "not a host"], "not a host name");
+    let out = ok(d, &["portal", "host", "Trust.Hanbit.Example"]);
+    assert!(out.contains("answers on trust.hanbit.example"), "{out}");
+    assert!(ok(d, &["portal", "host", "--remove"]).contains("no host name"));
 }

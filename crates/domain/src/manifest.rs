@@ -18,7 +18,8 @@ pub struct ManifestDocument {
     pub id: String,
     /// Title.
     pub title: String,
-    /// `report`, `certificate`, `soa` or `assessment-report`.
+    /// `report`, `bridge-letter`, `certificate`, `soa`, `assessment-report` or
+    /// `pentest-summary`.
     pub kind: String,
     /// Its language.
     pub language: String,

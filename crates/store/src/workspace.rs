@@ -490,7 +490,8 @@ pub struct Document {
     pub id: String,
     /// The engagement.
     pub engagement_id: String,
-    /// `report`, `certificate`, `soa` or `assessment-report`.
+    /// `report`, `bridge-letter`, `certificate`, `soa`, `assessment-report` or
+    /// `pentest-summary`.
     pub kind: String,
     /// Title.
     pub title: String,

@@ -323,6 +323,23 @@ server_test!(
             .await;
         let v = json_of(r, StatusCode::CONFLICT).await;
         assert_eq!(v["error"]["field"], "host");
+        // Two organisations claiming one name at the same moment: the database keeps one.
+        let third = srv.org("Third Corp").await;
+        let (a, b2) = (Caller::cli(Some(other.id)), Caller::cli(Some(third.id)));
+        let (x, y) = tokio::join!(
+            srv.app.set_portal_host(&a, "race.example"),
+            srv.app.set_portal_host(&b2, "race.example")
+        );
+        let won = [x.is_ok(), y.is_ok()];
+        assert_eq!(won.iter().filter(|w| **w).count(), 1, "{x:?} {y:?}");
+        for r in [x, y] {
+            if let Err(e) = r {
+                assert!(
+                    matches!(e, attest_app::AppError::Conflict { ref field, .. } if field == "host"),
+                    "{e}"
+                );
+            }
+        }
         // An unknown name is Attest as usual; a switched-off portal's name answers nothing.
         let r = srv
             .client()
