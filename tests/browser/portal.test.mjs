@@ -263,4 +263,28 @@ test('a customer signs up, accepts the NDA, is granted access and downloads a st
   await csv.saveAs(csvFile);
   const csvText = await readFile(csvFile, 'utf8');
   assert(csvText.startsWith('id,at,account_id') && csvText.includes('jiwoo@customer.example,Customer Co'), csvText);
+
+  // Later the customer forgets the password: a mailed one-time link lets them choose another.
+  await customer.goto(`${attest.url}/trust/hanbit-cloud/account?lang=en`);
+  await customer.locator('#signout').click();
+  await customer.goto(`${attest.url}/trust/hanbit-cloud/signin?lang=en`);
+  await customer.locator('#forgot-link').click();
+  await expectH1(customer, 'Reset your password');
+  await customer.fill('#f-email', 'jiwoo@customer.example');
+  await customer.locator('#forgot-submit').click();
+  assert((await customer.locator('#customer-notice').innerText()).includes('If this address has an account'));
+  let resetLink = null;
+  for (const f of await readdir(attest.mailDir)) {
+    const m = (await readFile(join(attest.mailDir, f), 'utf8')).replace(/=\r?\n/g, '').match(/https?:\/\/\S+\/trust\/hanbit-cloud\/reset\/[A-Za-z0-9_-]+/);
+    if (m) resetLink = m[0];
+  }
+  assert(resetLink, 'the reset mail was sent');
+  await customer.goto(resetLink.replace(/^https?:\/\/[^/]+/, attest.url));
+  await expectH1(customer, 'Choose a new password');
+  await customer.fill('#reset-password', 'another horse battery staple');
+  await customer.locator('#reset-submit').click();
+  assert((await customer.locator('#customer-notice').innerText()).includes('Your password was changed'));
+  await customer.fill('#c-password', 'another horse battery staple');
+  await customer.locator('#signin-submit').click();
+  await expectAt(customer, '/trust/hanbit-cloud/account?lang=en');
 });

@@ -25,6 +25,7 @@ pub mod policy;
 pub mod portal;
 pub mod portal_brand;
 pub mod portal_customers;
+pub mod portal_reset;
 pub mod risk;
 pub mod risk_sheet;
 pub mod secret;

@@ -258,7 +258,7 @@ fn standard_label(s: &str) -> String {
 }
 
 /// Addresses under `/trust/{slug}/` the portal itself uses.
-const RESERVED_KEYS: [&str; 14] = [
+const RESERVED_KEYS: [&str; 16] = [
     "documents",
     "verify",
     "key",
@@ -273,6 +273,8 @@ const RESERVED_KEYS: [&str; 14] = [
     "verify-email",
     "brand.css",
     "logo",
+    "forgot",
+    "reset",
 ];
 
 /// Whether `d` (lower case) is a plausible domain name: dot-separated labels of letters,

@@ -44,7 +44,7 @@ pub const MAX_GRANT_DAYS: i64 = 365;
 const STAMP_LIMIT: u64 = 200 * 1024 * 1024;
 
 /// Sign-ups from one address: at most this many an hour.
-const SIGNUPS_PER_IP: throttle::Rule = throttle::Rule {
+pub(crate) const SIGNUPS_PER_IP: throttle::Rule = throttle::Rule {
     allowed: 10,
     window_secs: 60 * 60,
     first_lock_secs: 60 * 60,
@@ -61,7 +61,7 @@ pub struct Client {
 }
 
 impl Client {
-    fn ip(&self) -> String {
+    pub(crate) fn ip(&self) -> String {
         self.ip.clone().unwrap_or_default()
     }
 
@@ -100,7 +100,7 @@ impl Customer {
     }
 }
 
-fn portal_caller(org: OrgId, account: &str, client: &Client) -> Caller {
+pub(crate) fn portal_caller(org: OrgId, account: &str, client: &Client) -> Caller {
     Caller {
         actor: Actor::Portal(account.to_owned()),
         user: None,
@@ -240,7 +240,7 @@ fn sha256_hex(s: &str) -> String {
 }
 
 impl App {
-    fn portal_link(&self, slug: &str, path: &str) -> String {
+    pub(crate) fn portal_link(&self, slug: &str, path: &str) -> String {
         format!(
             "{}/trust/{slug}/{path}",
             self.config.public_url.trim_end_matches('/')
@@ -1336,6 +1336,7 @@ impl App {
                     Purpose::Download,
                     Purpose::Invite,
                     Purpose::Verify,
+                    Purpose::Reset,
                 ],
             )
             .await?;

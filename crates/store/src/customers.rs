@@ -149,6 +149,8 @@ pub enum Purpose {
     Invite,
     /// A download link of one document.
     Download,
+    /// The link a customer who forgot their password opens to choose a new one.
+    Reset,
 }
 
 impl Purpose {
@@ -158,6 +160,7 @@ impl Purpose {
             Purpose::Verify => "verify",
             Purpose::Invite => "invite",
             Purpose::Download => "download",
+            Purpose::Reset => "reset",
         }
     }
 }

@@ -228,6 +228,17 @@ server_test!(
     a_portal_answers_on_its_own_host_name,
     |srv: TestServer| async move {
         let (b, _cli) = staff(&srv).await;
+        // (This server sends no mail: a forgotten password is a matter for the organisation.)
+        let forgot = srv
+            .client()
+            .get(format!("{}/trust/{SLUG}/forgot", srv.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(forgot.contains("id=\"forgot-closed\""), "{forgot}");
         let admin = json_of(
             b.api(Method::GET, "/api/v1/portal", None).await,
             StatusCode::OK,

@@ -675,6 +675,177 @@ async fn customers_end_to_end(backend: Backend) {
     assert!(walked > 100, "{walked} requests");
 }
 
+/// A customer who forgot their password: the mailed one-time link, the same answer for an
+/// address without an account, a weak password refused, every session ended by the change.
+async fn password_reset(backend: Backend) {
+    let mail = tempfile::tempdir().unwrap();
+    let mail_url = format!("file://{}", mail.path().display());
+    let Some(srv) = TestServer::start_configured(backend, |c| c.mail_url = Some(mail_url)).await
+    else {
+        return;
+    };
+    srv.app.load_demo().await.unwrap();
+    let org = attest_store::org::by_slug(srv.app.store(), SLUG)
+        .await
+        .unwrap()
+        .unwrap();
+    let cli = Caller::cli(Some(org.id));
+    let (_, link) = srv
+        .app
+        .portal_invite(&cli, "mina@customer.example", "Mina Lee", "Customer Co")
+        .await
+        .unwrap();
+    let invited = link.rsplit('/').next().unwrap().to_owned();
+    let v = Visitor::new(&srv).await;
+    let r = v
+        .post(
+            &format!("invitation/{invited}"),
+            &[("password", "lantern copper meadow 1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        v.get(&format!("/trust/{SLUG}/account")).await.status(),
+        StatusCode::OK
+    );
+
+    // Asking: the same answer with or without an account; only the account gets a mail.
+    let asker = Visitor::new(&srv).await;
+    let signin = asker
+        .get(&format!("/trust/{SLUG}/signin?lang=ko"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(signin.contains("비밀번호를 잊으셨나요?"));
+    let a = asker
+        .post("forgot", &[("email", "nobody@customer.example")])
+        .await;
+    assert_eq!(a.status(), StatusCode::OK);
+    let a = a.text().await.unwrap();
+    let b = asker
+        .post("forgot", &[("email", "Mina@Customer.example")])
+        .await;
+    assert_eq!(b.status(), StatusCode::OK);
+    let b = b.text().await.unwrap();
+    assert!(a.contains("customer-notice") && b.contains("customer-notice"));
+    assert_eq!(
+        a.replace(char::is_whitespace, ""),
+        b.replace(char::is_whitespace, ""),
+        "no difference tells who is a customer"
+    );
+    let r = asker.post("forgot", &[("email", "not an address")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let links = mail_links(mail.path(), "reset");
+    assert_eq!(links.len(), 1, "one mail, to the account");
+    let token = links[0].clone();
+
+    // Made-up links are refused; the real one shows the form; a weak password keeps it.
+    let bogus = asker
+        .get(&format!(
+            "/trust/{SLUG}/reset/{}",
+            attest_app::secret::token()
+        ))
+        .await;
+    assert_eq!(bogus.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let form = asker
+        .get(&format!("/trust/{SLUG}/reset/{token}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("mina@customer.example"), "{form}");
+    let weak = asker
+        .post(&format!("reset/{token}"), &[("password", "short")])
+        .await;
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.text().await.unwrap().contains("reset-password"));
+    let done = asker
+        .post(
+            &format!("reset/{token}"),
+            &[("password", "lantern copper meadow 2")],
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(done.text().await.unwrap().contains("customer-notice"));
+    // The link worked once; the old session ended; only the new password signs in.
+    let again = asker
+        .post(
+            &format!("reset/{token}"),
+            &[("password", "lantern copper meadow 3")],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        v.get(&format!("/trust/{SLUG}/account")).await.status(),
+        StatusCode::SEE_OTHER,
+        "the session before the change is over"
+    );
+    let old = asker
+        .post(
+            "signin",
+            &[
+                ("email", "mina@customer.example"),
+                ("password", "lantern copper meadow 1"),
+            ],
+        )
+        .await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    let new = asker
+        .post(
+            "signin",
+            &[
+                ("email", "mina@customer.example"),
+                ("password", "lantern copper meadow 2"),
+            ],
+        )
+        .await;
+    assert_eq!(new.status(), StatusCode::SEE_OTHER);
+    let trail = attest_store::audit::list(
+        srv.app.store(),
+        &org.id.to_string(),
+        &attest_store::audit::EntryFilter {
+            action: Some("portal.password_reset".into()),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(trail.len(), 1, "the change is in the audit trail");
+    // A disabled account gets no link.
+    let account = srv
+        .app
+        .portal_customers(&cli)
+        .await
+        .unwrap()
+        .accounts
+        .into_iter()
+        .find(|(a, _)| a.email == "mina@customer.example")
+        .unwrap()
+        .0;
+    srv.app
+        .set_customer_disabled(&cli, &account.id, true)
+        .await
+        .unwrap();
+    let r = Visitor::new(&srv)
+        .await
+        .post("forgot", &[("email", "mina@customer.example")])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(mail_links(mail.path(), "reset").len(), 1, "no new mail");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_reset_sqlite() {
+    password_reset(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_reset_postgres() {
+    password_reset(Backend::Postgres).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customers_sqlite() {
     customers_end_to_end(Backend::Sqlite).await;

@@ -36,6 +36,8 @@ const PUBLIC: &[&str] = &[
     "/trust/{slug}/verify-email/{token}",
     "/trust/{slug}/invitation/{token}",
     "/trust/{slug}/signout",
+    "/trust/{slug}/forgot",
+    "/trust/{slug}/reset/{token}",
     "/trust/{slug}/account",
     "/trust/{slug}/nda",
     "/trust/{slug}/access",

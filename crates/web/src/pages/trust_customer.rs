@@ -52,6 +52,10 @@ pub(super) fn register(r: Registry) -> Registry {
             p,
             accept_invitation,
         )
+        .page(Method::GET, "/trust/{slug}/forgot", p, forgot_page)
+        .page(Method::POST, "/trust/{slug}/forgot", p, forgot)
+        .page(Method::GET, "/trust/{slug}/reset/{token}", p, reset_page)
+        .page(Method::POST, "/trust/{slug}/reset/{token}", p, reset)
         .page(Method::POST, "/trust/{slug}/signout", p, signout)
         .page(Method::GET, "/trust/{slug}/account", p, account)
         .page(Method::POST, "/trust/{slug}/nda", p, accept_nda)
@@ -130,6 +134,14 @@ enum View {
         token: String,
     },
     Invitation {
+        token: String,
+        email: String,
+    },
+    Forgot {
+        can_mail: bool,
+        email: String,
+    },
+    Reset {
         token: String,
         email: String,
     },
@@ -489,6 +501,128 @@ async fn accept_invitation(
                 e,
             )
         }
+    }
+}
+
+async fn forgot_page(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(slug): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let x = ctx(&st, &slug, &q, &headers, &auth).await?;
+    Ok(page(
+        &x,
+        "customer-forgot-title",
+        View::Forgot {
+            can_mail: st.app.can_send_mail(),
+            email: String::new(),
+        },
+        None,
+        None,
+        StatusCode::OK,
+    ))
+}
+
+async fn forgot(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath(slug): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LangQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let x = ctx(&st, &slug, &q, &headers, &auth).await?;
+    let email = one(&pairs(&body), "email");
+    match st
+        .app
+        .portal_forgot_password(&slug, &email, x.lang, &client(&auth))
+        .await
+    {
+        Ok(()) => Ok(page(
+            &x,
+            "customer-check-mail-title",
+            View::Message,
+            Some(Tr(x.lang).t("customer-forgot-sent")),
+            None,
+            StatusCode::OK,
+        )),
+        Err(e) => {
+            let keep = View::Forgot {
+                can_mail: st.app.can_send_mail(),
+                email,
+            };
+            refused(&x, "customer-forgot-title", keep, e)
+        }
+    }
+}
+
+async fn reset_page(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath((slug, token)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let x = ctx(&st, &slug, &q, &headers, &auth).await?;
+    match st.app.portal_reset_account(&slug, &token).await {
+        Ok(a) => Ok(page(
+            &x,
+            "customer-reset-title",
+            View::Reset {
+                token,
+                email: a.email,
+            },
+            None,
+            None,
+            StatusCode::OK,
+        )),
+        Err(e) => refused(&x, "customer-reset-title", View::Message, e),
+    }
+}
+
+async fn reset(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ApiPath((slug, token)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<LangQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let x = ctx(&st, &slug, &q, &headers, &auth).await?;
+    let p = pairs(&body);
+    match st
+        .app
+        .portal_reset_password(&slug, &token, &one(&p, "password"), &client(&auth))
+        .await
+    {
+        Ok(a) => {
+            // Whatever session this browser had is over (every session of the account is).
+            let mut resp = page(
+                &x,
+                "customer-sign-in",
+                View::SignIn { email: a.email },
+                Some(Tr(x.lang).t("customer-reset-done")),
+                None,
+                StatusCode::OK,
+            );
+            resp.headers_mut()
+                .append(header::SET_COOKIE, set_cookie(&st, "", 0));
+            Ok(resp)
+        }
+        Err(e) => match st.app.portal_reset_account(&slug, &token).await {
+            Ok(a) => refused(
+                &x,
+                "customer-reset-title",
+                View::Reset {
+                    token,
+                    email: a.email,
+                },
+                e,
+            ),
+            Err(_) => refused(&x, "customer-reset-title", View::Message, e),
+        },
     }
 }
 
