@@ -62,6 +62,15 @@ pub fn check_logo(bytes: &[u8]) -> AppResult<&'static str> {
     Ok(content_type)
 }
 
+/// The host of an address (`https://attest.example.com:8443/x` → `attest.example.com`).
+pub fn url_host(url: &str) -> &str {
+    url.split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+}
+
 /// The refusal when the database keeps a host name for another organisation's portal.
 pub(crate) fn host_clash(host: Option<&str>) -> impl Fn(attest_store::StoreError) -> AppError + '_ {
     move |e| match e {
@@ -83,13 +92,7 @@ impl App {
         let org = caller.require(Permission::PortalManage)?;
         let host = self.check_host(host)?;
         let mut tx = self.store.begin().await?;
-        let before = match store_portal::settings_in(&mut tx, org).await? {
-            Some(s) => s,
-            None => {
-                let name = attest_store::org::get(&self.store, org).await?.name;
-                Self::default_settings(&name)
-            }
-        };
+        let before = self.locked_settings(&mut tx, org).await?;
         let after = Settings {
             host,
             updated_at: Timestamp::now(),
@@ -108,6 +111,22 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// The settings in a transaction, their row locked until it ends (saved with the
+    /// defaults first when the organisation never saved any).
+    async fn locked_settings(
+        &self,
+        tx: &mut attest_store::Tx,
+        org: attest_domain::OrgId,
+    ) -> AppResult<Settings> {
+        if let Some(s) = store_portal::settings_in(tx, org).await? {
+            return Ok(s);
+        }
+        let name = attest_store::org::get(&self.store, org).await?.name;
+        let s = Self::default_settings(&name);
+        store_portal::put_settings(tx, org, &s).await?;
+        Ok(s)
     }
 
     /// The host name a portal may answer on: lower case, a domain name, not Attest's own
@@ -129,15 +148,7 @@ impl App {
                 ),
             ));
         }
-        let url = &self.config.public_url;
-        let own = url
-            .split_once("://")
-            .map_or(url.as_str(), |(_, rest)| rest)
-            .split(['/', ':'])
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if own == h {
+        if url_host(&self.config.public_url).eq_ignore_ascii_case(&h) {
             return Err(AppError::invalid(
                 "host",
                 format!("{h} is Attest's own address; the portal is at /trust/… there already"),
@@ -192,15 +203,7 @@ impl App {
         let org = caller.require(Permission::PortalManage)?;
         let now = Timestamp::now();
         let mut tx = self.store.begin().await?;
-        let before = match store_portal::settings_in(&mut tx, org).await? {
-            Some(s) => s,
-            None => {
-                let name = attest_store::org::get(&self.store, org).await?.name;
-                let s = Self::default_settings(&name);
-                store_portal::put_settings(&mut tx, org, &s).await?;
-                s
-            }
-        };
+        let before = self.locked_settings(&mut tx, org).await?;
         if let Some((sha, content_type, size)) = &logo {
             attest_store::evidence::put_blob(&mut tx, org, sha, *size as i64, content_type, now)
                 .await?;
@@ -267,6 +270,15 @@ mod tests {
         let mut out = std::io::Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Png).unwrap();
         out.into_inner()
+    }
+
+    #[test]
+    fn the_host_of_an_address() {
+        assert_eq!(
+            url_host("https://attest.example.com:8443/x"),
+            "attest.example.com"
+        );
+        assert_eq!(url_host("http://127.0.0.1:8080"), "127.0.0.1");
     }
 
     #[test]

@@ -362,16 +362,8 @@ impl App {
             message: "this link is not valid or has expired: sign up again to get a new one".into(),
         };
         let now = Timestamp::now();
-        let t = store_cust::token(
-            &self.store,
-            org,
-            Purpose::Verify,
-            &secret::token_hash(token),
-        )
-        .await?
-        .filter(|t| t.used_at.is_none() && t.expires_at > now)
-        .ok_or_else(invalid)?;
-        let mut a = store_cust::account_by_id(&self.store, org, &t.account_id)
+        let (t, mut a) = self
+            .link_account(org, Purpose::Verify, token)
             .await?
             .ok_or_else(invalid)?;
         let before = a.clone();
@@ -469,22 +461,35 @@ impl App {
     /// The invited account behind an invitation link that is still valid.
     pub async fn portal_invitation(&self, slug: &str, token: &str) -> AppResult<Account> {
         let (org, _) = self.portal_org(slug).await?;
-        let t = store_cust::token(
-            &self.store,
-            org,
-            Purpose::Invite,
-            &secret::token_hash(token),
-        )
-        .await?
-        .filter(|t| t.used_at.is_none() && t.expires_at > Timestamp::now())
-        .ok_or_else(|| AppError::Rule {
-            rule: "link",
-            message: "this invitation is not valid or has expired: ask for a new one".into(),
-        })?;
-        store_cust::account_by_id(&self.store, org, &t.account_id)
+        let (_, a) = self
+            .link_account(org, Purpose::Invite, token)
             .await?
+            .ok_or_else(|| AppError::Rule {
+                rule: "link",
+                message: "this invitation is not valid or has expired: ask for a new one".into(),
+            })?;
+        Some(a)
             .filter(|a| a.disabled_at.is_none())
             .ok_or(AppError::NotFound("invitation"))
+    }
+
+    /// The link a one-time token of this purpose is, and its account, while the link is
+    /// unused and unexpired.
+    pub(crate) async fn link_account(
+        &self,
+        org: OrgId,
+        purpose: Purpose,
+        token: &str,
+    ) -> AppResult<Option<(Token, Account)>> {
+        let Some(t) = store_cust::token(&self.store, org, purpose, &secret::token_hash(token))
+            .await?
+            .filter(|t| t.used_at.is_none() && t.expires_at > Timestamp::now())
+        else {
+            return Ok(None);
+        };
+        Ok(store_cust::account_by_id(&self.store, org, &t.account_id)
+            .await?
+            .map(|a| (t, a)))
     }
 
     /// An invited customer chooses their password; they are signed in (the session token).

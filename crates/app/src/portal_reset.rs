@@ -107,12 +107,9 @@ impl App {
     /// The account behind a reset link that is still valid.
     pub async fn portal_reset_account(&self, slug: &str, token: &str) -> AppResult<Account> {
         let (org, _) = self.portal_org(slug).await?;
-        let t = store_cust::token(&self.store, org, Purpose::Reset, &secret::token_hash(token))
+        self.link_account(org, Purpose::Reset, token)
             .await?
-            .filter(|t| t.used_at.is_none() && t.expires_at > Timestamp::now())
-            .ok_or_else(invalid_link)?;
-        store_cust::account_by_id(&self.store, org, &t.account_id)
-            .await?
+            .map(|(_, a)| a)
             .filter(|a| a.disabled_at.is_none())
             .ok_or_else(invalid_link)
     }

@@ -33,12 +33,6 @@ fn host_of(req: &Request) -> Option<String> {
     Some(name)
 }
 
-/// The host of Attest's own public address.
-fn own_host(public_url: &str) -> &str {
-    let rest = public_url.split_once("://").map_or(public_url, |(_, r)| r);
-    rest.split(['/', ':']).next().unwrap_or_default()
-}
-
 /// Where a path on a portal's own host goes: its address under `/trust/{slug}`, the same
 /// path when it already is one or is a shared asset, none when it is another portal's.
 fn rewrite(slug: &str, path: &str) -> Option<String> {
@@ -64,7 +58,7 @@ pub async fn portal_hosts(State(st): State<AppState>, mut req: Request, next: Ne
     let Some(host) = host_of(&req) else {
         return next.run(req).await;
     };
-    if host.eq_ignore_ascii_case(own_host(&st.web.public_url)) {
+    if host.eq_ignore_ascii_case(attest_app::portal_brand::url_host(&st.web.public_url)) {
         return next.run(req).await;
     }
     let slug = match st.app.portal_slug_for_host(&host).await {
@@ -130,10 +124,5 @@ mod tests {
             rewrite("acme", "/api/v1/portal").as_deref(),
             Some("/trust/acme/api/v1/portal")
         );
-        assert_eq!(
-            own_host("https://attest.example.com:8443/x"),
-            "attest.example.com"
-        );
-        assert_eq!(own_host("http://127.0.0.1:8080"), "127.0.0.1");
     }
 }

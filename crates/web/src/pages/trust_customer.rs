@@ -133,16 +133,14 @@ enum View {
     Verify {
         token: String,
     },
-    Invitation {
+    /// Choosing a password through a one-time link: `invitation` or `reset`.
+    Password {
+        kind: &'static str,
         token: String,
         email: String,
     },
     Forgot {
         can_mail: bool,
-        email: String,
-    },
-    Reset {
-        token: String,
         email: String,
     },
     Account(Box<CustomerView>),
@@ -450,11 +448,31 @@ async fn invitation_page(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let x = ctx(&st, &slug, &q, &headers, &auth).await?;
-    match st.app.portal_invitation(&slug, &token).await {
-        Ok(a) => Ok(page(
-            &x,
-            "customer-invitation-title",
-            View::Invitation {
+    let account = st.app.portal_invitation(&slug, &token).await;
+    password_form(&x, "invitation", token, account, None)
+}
+
+/// The form choosing a password through a one-time link (`invitation` or `reset`) for the
+/// link's account, with the refusal of the last try if any; the refusal alone when the link
+/// itself is not (or no longer) valid.
+fn password_form(
+    x: &Ctx,
+    kind: &'static str,
+    token: String,
+    account: Result<attest_store::customers::Account, AppError>,
+    refusal: Option<AppError>,
+) -> Result<Response, WebError> {
+    let heading = if kind == "reset" {
+        "customer-reset-title"
+    } else {
+        "customer-invitation-title"
+    };
+    match (account, refusal) {
+        (Ok(a), None) => Ok(page(
+            x,
+            heading,
+            View::Password {
+                kind,
                 token,
                 email: a.email,
             },
@@ -462,7 +480,17 @@ async fn invitation_page(
             None,
             StatusCode::OK,
         )),
-        Err(e) => refused(&x, "customer-invitation-title", View::Message, e),
+        (Ok(a), Some(e)) => refused(
+            x,
+            heading,
+            View::Password {
+                kind,
+                token,
+                email: a.email,
+            },
+            e,
+        ),
+        (Err(e), None) | (Err(_), Some(e)) => refused(x, heading, View::Message, e),
     }
 }
 
@@ -488,18 +516,8 @@ async fn accept_invitation(
             Ok(resp)
         }
         Err(e) => {
-            let email = st
-                .app
-                .portal_invitation(&slug, &token)
-                .await
-                .map(|a| a.email)
-                .unwrap_or_default();
-            refused(
-                &x,
-                "customer-invitation-title",
-                View::Invitation { token, email },
-                e,
-            )
+            let account = st.app.portal_invitation(&slug, &token).await;
+            password_form(&x, "invitation", token, account, Some(e))
         }
     }
 }
@@ -566,20 +584,8 @@ async fn reset_page(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let x = ctx(&st, &slug, &q, &headers, &auth).await?;
-    match st.app.portal_reset_account(&slug, &token).await {
-        Ok(a) => Ok(page(
-            &x,
-            "customer-reset-title",
-            View::Reset {
-                token,
-                email: a.email,
-            },
-            None,
-            None,
-            StatusCode::OK,
-        )),
-        Err(e) => refused(&x, "customer-reset-title", View::Message, e),
-    }
+    let account = st.app.portal_reset_account(&slug, &token).await;
+    password_form(&x, "reset", token, account, None)
 }
 
 async fn reset(
@@ -611,18 +617,10 @@ async fn reset(
                 .append(header::SET_COOKIE, set_cookie(&st, "", 0));
             Ok(resp)
         }
-        Err(e) => match st.app.portal_reset_account(&slug, &token).await {
-            Ok(a) => refused(
-                &x,
-                "customer-reset-title",
-                View::Reset {
-                    token,
-                    email: a.email,
-                },
-                e,
-            ),
-            Err(_) => refused(&x, "customer-reset-title", View::Message, e),
-        },
+        Err(e) => {
+            let account = st.app.portal_reset_account(&slug, &token).await;
+            password_form(&x, "reset", token, account, Some(e))
+        }
     }
 }
 
